@@ -1,0 +1,8 @@
+/**
+ * ebpf4j core: the eBPF loader and the live-object API, in pure Java over {@code java.lang.foreign}.
+ * The {@code io.ebpf4j.kernel} package, the only code that makes system calls, is not exported.
+ */
+module io.ebpf4j {
+    exports io.ebpf4j;
+    exports io.ebpf4j.asm;
+}
