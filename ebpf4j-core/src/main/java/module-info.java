@@ -5,4 +5,5 @@
 module io.ebpf4j {
     exports io.ebpf4j;
     exports io.ebpf4j.asm;
+    exports io.ebpf4j.map;
 }

@@ -1,0 +1,558 @@
+package io.ebpf4j.kernel;
+
+import io.ebpf4j.SyscallException;
+import io.ebpf4j.UnsupportedFeatureException;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The {@code bpf(2)} commands. Each wrapper fills the command's attribute in per-thread scratch memory, makes the
+ * call and turns a failure into a {@link SyscallException} that names the command, the errno, the object and
+ * what to do. Map element commands return the errno instead of throwing, because "no such key" is an answer.
+ */
+public final class Bpf {
+    private Bpf() {
+    }
+
+    /** Flags for map element updates ({@code BPF_ANY}, ...). */
+    public static final long BPF_ANY = 0;
+    public static final long BPF_NOEXIST = 1;
+    public static final long BPF_EXIST = 2;
+    public static final long BPF_F_LOCK = 4;
+
+    /** {@code BPF_F_RDONLY} / {@code BPF_F_WRONLY} for OBJ_GET and GET_FD_BY_ID. */
+    public static final int BPF_F_RDONLY = 1 << 3;
+    public static final int BPF_F_WRONLY = 1 << 4;
+
+    private static final long ELEM_SIZE = Attr.MAP_ELEM.size();
+    private static final long ELEM_MAP_FD = Attr.MAP_ELEM.offset("map_fd");
+    private static final long ELEM_KEY = Attr.MAP_ELEM.offset("key");
+    private static final long ELEM_VALUE = Attr.MAP_ELEM.offset("value");
+    private static final long ELEM_FLAGS = Attr.MAP_ELEM.offset("flags");
+
+    // ---- the raw call ----
+
+    /** Makes the call; returns its non-negative result, or minus the errno. */
+    static long call(BpfCmd cmd, MemorySegment attr, long size, MemorySegment capture) {
+        long r;
+        try {
+            r = (long) Libc.SYSCALL3.invokeExact(capture, Libc.SYS_BPF, (long) cmd.number, attr, size);
+        } catch (Throwable t) {
+            throw Scratch.rethrow(t);
+        }
+        return r < 0 ? -Libc.errno(capture) : r;
+    }
+
+    /** The same through the critical (no thread transition) handle: only for short, non-blocking commands. */
+    private static int callCritical(BpfCmd cmd, Scratch s) {
+        long r;
+        try {
+            r = (long) Libc.SYSCALL3_CRITICAL.invokeExact(s.capture, Libc.SYS_BPF, (long) cmd.number, s.attr, ELEM_SIZE);
+        } catch (Throwable t) {
+            throw Scratch.rethrow(t);
+        }
+        return r < 0 ? Libc.errno(s.capture) : 0;
+    }
+
+    /** Makes the call, retrying on EINTR/EAGAIN a few times, and throws on failure. */
+    static long callOrThrow(BpfCmd cmd, AttrLayout layout, MemorySegment attr, long size, String object, String hint) {
+        Scratch s = Scratch.get();
+        long r = 0;
+        for (int attempt = 0; attempt < 5; attempt++) {
+            r = call(cmd, attr, size, s.capture);
+            if (r != -io.ebpf4j.Errno.EINTR.number() && r != -io.ebpf4j.Errno.EAGAIN.number()) {
+                break;
+            }
+        }
+        if (r < 0) {
+            throw failure(cmd, layout, attr, size, (int) -r, object, hint);
+        }
+        return r;
+    }
+
+    /**
+     * The exception for a failed command. An E2BIG whose cause is an attribute field the running kernel does
+     * not know becomes an {@link UnsupportedFeatureException} naming the field.
+     */
+    public static RuntimeException failure(BpfCmd cmd, AttrLayout layout, MemorySegment attr, long size, int errno,
+                                           String object, String hint) {
+        if (errno == io.ebpf4j.Errno.E2BIG.number() && layout != null) {
+            String field = layout.lastNonZeroField(attr, size);
+            if (field != null && !kernelKnowsField(cmd, layout, field)) {
+                return new UnsupportedFeatureException(cmd.uapiName() + " attribute '" + field + "'",
+                        "the running kernel predates it (it answered E2BIG); upgrade the kernel or leave that option unset"
+                                + (object == null ? "" : " for " + object));
+            }
+        }
+        return new SyscallException(cmd.uapiName(), errno, object, hint != null ? hint : Hints.forBpf(cmd, errno));
+    }
+
+    /**
+     * Asks the kernel whether it knows a field of a command's attribute: a call whose only non-zero bytes are that
+     * field's fails with E2BIG exactly when the field lies beyond what the kernel knows. All other fields are
+     * zero, so the call fails early without side effects (no fd, no map, no program).
+     */
+    static boolean kernelKnowsField(BpfCmd cmd, AttrLayout layout, String field) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment probe = arena.allocate(layout.layout());
+            long off = layout.offset(field);
+            probe.set(JAVA_BYTE, off, (byte) 1);
+            long end = off + layout.layout().select(java.lang.foreign.MemoryLayout.PathElement.groupElement(field)).byteSize();
+            long r = call(cmd, probe, end, Scratch.get().capture);
+            if (r >= 0) {
+                Sys.closeQuietly((int) r);
+                return true;
+            }
+            return r != -io.ebpf4j.Errno.E2BIG.number();
+        }
+    }
+
+    // ---- maps ----
+
+    /** This thread's native buffer for keys (reused: valid until the thread's next map call). */
+    public static MemorySegment scratchKey(long size) {
+        return Scratch.get().key(size);
+    }
+
+    /** This thread's native buffer for values (reused: valid until the thread's next map call). */
+    public static MemorySegment scratchValue(long size) {
+        return Scratch.get().value(size);
+    }
+
+    /** BPF_MAP_CREATE's inputs. Names longer than 15 bytes are cut by the caller. */
+    public record MapCreate(int mapType, int keySize, int valueSize, int maxEntries, int mapFlags, int innerMapFd,
+                            int numaNode, String name, int ifindex, int btfFd, int btfKeyTypeId,
+                            int btfValueTypeId, int btfVmlinuxValueTypeId, long mapExtra, int valueTypeBtfObjFd,
+                            int tokenFd) {
+    }
+
+    /** BPF_F_NUMA_NODE: numa_node is only read when this map flag is set. */
+    public static final int BPF_F_NUMA_NODE = 1 << 2;
+
+    public static Fd mapCreate(MapCreate m, String object, String hint) {
+        AttrLayout l = Attr.MAP_CREATE;
+        Scratch s = Scratch.get();
+        MemorySegment a = s.attr(l.size());
+        a.set(JAVA_INT, l.offset("map_type"), m.mapType());
+        a.set(JAVA_INT, l.offset("key_size"), m.keySize());
+        a.set(JAVA_INT, l.offset("value_size"), m.valueSize());
+        a.set(JAVA_INT, l.offset("max_entries"), m.maxEntries());
+        a.set(JAVA_INT, l.offset("map_flags"), m.mapFlags());
+        a.set(JAVA_INT, l.offset("inner_map_fd"), m.innerMapFd());
+        a.set(JAVA_INT, l.offset("numa_node"), m.numaNode());
+        putName(a, l.offset("map_name"), m.name());
+        a.set(JAVA_INT, l.offset("map_ifindex"), m.ifindex());
+        a.set(JAVA_INT, l.offset("btf_fd"), m.btfFd());
+        a.set(JAVA_INT, l.offset("btf_key_type_id"), m.btfKeyTypeId());
+        a.set(JAVA_INT, l.offset("btf_value_type_id"), m.btfValueTypeId());
+        a.set(JAVA_INT, l.offset("btf_vmlinux_value_type_id"), m.btfVmlinuxValueTypeId());
+        a.set(JAVA_LONG, l.offset("map_extra"), m.mapExtra());
+        a.set(JAVA_INT, l.offset("value_type_btf_obj_fd"), m.valueTypeBtfObjFd());
+        a.set(JAVA_INT, l.offset("map_token_fd"), m.tokenFd());
+        long fd = callOrThrow(BpfCmd.MAP_CREATE, l, a, l.size(), object, hint);
+        return Fd.own((int) fd, object);
+    }
+
+    /** Writes a NUL-terminated object name of at most 15 bytes. */
+    static void putName(MemorySegment a, long offset, String name) {
+        if (name == null) {
+            return;
+        }
+        byte[] b = name.getBytes(StandardCharsets.US_ASCII);
+        MemorySegment.copy(b, 0, a, JAVA_BYTE, offset, Math.min(b.length, Attr.OBJ_NAME_LEN - 1));
+    }
+
+    private static int elem(BpfCmd cmd, int mapFd, MemorySegment key, MemorySegment value, long flags) {
+        Scratch s = Scratch.get();
+        MemorySegment a = s.attr;
+        a.set(JAVA_INT, ELEM_MAP_FD, mapFd);
+        a.set(JAVA_INT, ELEM_MAP_FD + 4, 0);
+        a.set(JAVA_LONG, ELEM_KEY, key.address());
+        a.set(JAVA_LONG, ELEM_VALUE, value.address());
+        a.set(JAVA_LONG, ELEM_FLAGS, flags);
+        return callCritical(cmd, s);
+    }
+
+    /** Returns 0 or the errno (ENOENT: no such key). Key and value must be native memory of the map's sizes. */
+    public static int mapLookup(int mapFd, MemorySegment key, MemorySegment value, long flags) {
+        return elem(BpfCmd.MAP_LOOKUP_ELEM, mapFd, key, value, flags);
+    }
+
+    public static int mapUpdate(int mapFd, MemorySegment key, MemorySegment value, long flags) {
+        return elem(BpfCmd.MAP_UPDATE_ELEM, mapFd, key, value, flags);
+    }
+
+    public static int mapDelete(int mapFd, MemorySegment key, long flags) {
+        return elem(BpfCmd.MAP_DELETE_ELEM, mapFd, key, MemorySegment.NULL, flags);
+    }
+
+    public static int mapLookupAndDelete(int mapFd, MemorySegment key, MemorySegment value, long flags) {
+        return elem(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, mapFd, key, value, flags);
+    }
+
+    /** {@code key} NULL asks for the first key. Returns 0 or the errno (ENOENT: no more keys). */
+    public static int mapGetNextKey(int mapFd, MemorySegment key, MemorySegment nextKey) {
+        return elem(BpfCmd.MAP_GET_NEXT_KEY, mapFd, key, nextKey, 0);
+    }
+
+    /** The outcome of a batch command: how many elements it handled, and 0, ENOENT (the end) or another errno. */
+    public record BatchResult(int count, int errno) {
+    }
+
+    public static BatchResult mapBatch(BpfCmd cmd, int mapFd, MemorySegment inBatch, MemorySegment outBatch,
+                                       MemorySegment keys, MemorySegment values, int count, long elemFlags) {
+        AttrLayout l = Attr.MAP_BATCH;
+        Scratch s = Scratch.get();
+        MemorySegment a = s.attr(l.size());
+        a.set(JAVA_LONG, l.offset("in_batch"), inBatch.address());
+        a.set(JAVA_LONG, l.offset("out_batch"), outBatch.address());
+        a.set(JAVA_LONG, l.offset("keys"), keys.address());
+        a.set(JAVA_LONG, l.offset("values"), values.address());
+        a.set(JAVA_INT, l.offset("count"), count);
+        a.set(JAVA_INT, l.offset("map_fd"), mapFd);
+        a.set(JAVA_LONG, l.offset("elem_flags"), elemFlags);
+        long r = call(cmd, a, l.size(), s.capture);
+        int done = a.get(JAVA_INT, l.offset("count"));
+        return new BatchResult(done, r < 0 ? (int) -r : 0);
+    }
+
+    public static void mapFreeze(int mapFd, String object) {
+        AttrLayout l = Attr.MAP_ELEM;
+        MemorySegment a = Scratch.get().attr(l.size());
+        a.set(JAVA_INT, l.offset("map_fd"), mapFd);
+        callOrThrow(BpfCmd.MAP_FREEZE, l, a, Integer.BYTES, object, null);
+    }
+
+    // ---- programs ----
+
+    /** BPF_PROG_LOAD's inputs. Segments are native; {@code NULL} where absent. */
+    public record ProgLoad(int progType, MemorySegment insns, String license, int kernVersion, int progFlags,
+                           String name, int ifindex, int expectedAttachType, int btfFd, int funcInfoRecSize,
+                           MemorySegment funcInfo, int funcInfoCnt, int lineInfoRecSize, MemorySegment lineInfo,
+                           int lineInfoCnt, int attachBtfId, int attachProgFd, MemorySegment fdArray,
+                           int fdArrayCnt, int tokenFd) {
+    }
+
+    /** The outcome of one load attempt: the fd (or -1), the errno, and the log's true size (6.4+). */
+    public record LoadAttempt(int fd, int errno, int logTrueSize) {
+    }
+
+    public static LoadAttempt progLoad(ProgLoad p, MemorySegment logBuf, int logLevel) {
+        AttrLayout l = Attr.PROG_LOAD;
+        try (Arena arena = Arena.ofConfined()) {
+            Scratch s = Scratch.get();
+            MemorySegment a = s.attr(l.size());
+            a.set(JAVA_INT, l.offset("prog_type"), p.progType());
+            a.set(JAVA_INT, l.offset("insn_cnt"), (int) (p.insns().byteSize() / Attr.INSN_SIZE));
+            a.set(JAVA_LONG, l.offset("insns"), p.insns().address());
+            a.set(JAVA_LONG, l.offset("license"), arena.allocateFrom(p.license()).address());
+            if (logBuf != null && logBuf.byteSize() > 0) {
+                a.set(JAVA_INT, l.offset("log_level"), logLevel);
+                a.set(JAVA_INT, l.offset("log_size"), (int) logBuf.byteSize());
+                a.set(JAVA_LONG, l.offset("log_buf"), logBuf.address());
+            }
+            a.set(JAVA_INT, l.offset("kern_version"), p.kernVersion());
+            a.set(JAVA_INT, l.offset("prog_flags"), p.progFlags());
+            putName(a, l.offset("prog_name"), p.name());
+            a.set(JAVA_INT, l.offset("prog_ifindex"), p.ifindex());
+            a.set(JAVA_INT, l.offset("expected_attach_type"), p.expectedAttachType());
+            a.set(JAVA_INT, l.offset("prog_btf_fd"), p.btfFd());
+            if (p.funcInfoCnt() > 0) {
+                a.set(JAVA_INT, l.offset("func_info_rec_size"), p.funcInfoRecSize());
+                a.set(JAVA_LONG, l.offset("func_info"), p.funcInfo().address());
+                a.set(JAVA_INT, l.offset("func_info_cnt"), p.funcInfoCnt());
+            }
+            if (p.lineInfoCnt() > 0) {
+                a.set(JAVA_INT, l.offset("line_info_rec_size"), p.lineInfoRecSize());
+                a.set(JAVA_LONG, l.offset("line_info"), p.lineInfo().address());
+                a.set(JAVA_INT, l.offset("line_info_cnt"), p.lineInfoCnt());
+            }
+            a.set(JAVA_INT, l.offset("attach_btf_id"), p.attachBtfId());
+            a.set(JAVA_INT, l.offset("attach_prog_fd"), p.attachProgFd());
+            if (p.fdArray() != null && !MemorySegment.NULL.equals(p.fdArray())) {
+                a.set(JAVA_LONG, l.offset("fd_array"), p.fdArray().address());
+                a.set(JAVA_INT, l.offset("fd_array_cnt"), p.fdArrayCnt());
+            }
+            a.set(JAVA_INT, l.offset("prog_token_fd"), p.tokenFd());
+            long r = 0;
+            for (int attempt = 0; attempt < 5; attempt++) {
+                r = call(BpfCmd.PROG_LOAD, a, sizeUpToLastField(l, a), s.capture);
+                if (r != -io.ebpf4j.Errno.EAGAIN.number() && r != -io.ebpf4j.Errno.EINTR.number()) {
+                    break;
+                }
+            }
+            int trueSize = a.get(JAVA_INT, l.offset("log_true_size"));
+            if (r < 0 && r == -io.ebpf4j.Errno.E2BIG.number()) {
+                String field = l.lastNonZeroField(a, l.size());
+                if (field != null && !kernelKnowsField(BpfCmd.PROG_LOAD, l, field)) {
+                    throw new UnsupportedFeatureException("BPF_PROG_LOAD attribute '" + field + "'",
+                            "the running kernel predates it (it answered E2BIG) for program '" + p.name() + "'");
+                }
+            }
+            return new LoadAttempt(r < 0 ? -1 : (int) r, r < 0 ? (int) -r : 0, trueSize);
+        }
+    }
+
+    /**
+     * The size passed for PROG_LOAD: up to the end of log_true_size at least (so that 6.4+ kernels report the
+     * log's true size) and further only when later fields are set, so older kernels accept the common case.
+     */
+    private static long sizeUpToLastField(AttrLayout l, MemorySegment a) {
+        long min = l.offset("log_true_size") + Integer.BYTES;
+        String last = l.lastNonZeroField(a, l.size());
+        if (last == null) {
+            return min;
+        }
+        long end = l.offset(last) + l.layout().select(java.lang.foreign.MemoryLayout.PathElement.groupElement(last)).byteSize();
+        return Math.max(min, end);
+    }
+
+    /** BPF_PROG_TEST_RUN's inputs and, after the call, outputs. */
+    public record TestRun(MemorySegment dataIn, MemorySegment dataOut, MemorySegment ctxIn, MemorySegment ctxOut,
+                          int repeat, int flags, int cpu, int batchSize) {
+    }
+
+    /** What PROG_TEST_RUN reported. */
+    public record TestRunOut(int retval, int durationNs, int dataSizeOut, int ctxSizeOut) {
+    }
+
+    public static TestRunOut progTestRun(int progFd, TestRun t, String object) {
+        AttrLayout l = Attr.TEST_RUN;
+        Scratch s = Scratch.get();
+        MemorySegment a = s.attr(l.size());
+        a.set(JAVA_INT, l.offset("prog_fd"), progFd);
+        if (t.dataIn() != null) {
+            a.set(JAVA_INT, l.offset("data_size_in"), (int) t.dataIn().byteSize());
+            a.set(JAVA_LONG, l.offset("data_in"), t.dataIn().address());
+        }
+        if (t.dataOut() != null) {
+            a.set(JAVA_INT, l.offset("data_size_out"), (int) t.dataOut().byteSize());
+            a.set(JAVA_LONG, l.offset("data_out"), t.dataOut().address());
+        }
+        if (t.ctxIn() != null) {
+            a.set(JAVA_INT, l.offset("ctx_size_in"), (int) t.ctxIn().byteSize());
+            a.set(JAVA_LONG, l.offset("ctx_in"), t.ctxIn().address());
+        }
+        if (t.ctxOut() != null) {
+            a.set(JAVA_INT, l.offset("ctx_size_out"), (int) t.ctxOut().byteSize());
+            a.set(JAVA_LONG, l.offset("ctx_out"), t.ctxOut().address());
+        }
+        a.set(JAVA_INT, l.offset("repeat"), t.repeat());
+        a.set(JAVA_INT, l.offset("flags"), t.flags());
+        a.set(JAVA_INT, l.offset("cpu"), t.cpu());
+        a.set(JAVA_INT, l.offset("batch_size"), t.batchSize());
+        callOrThrow(BpfCmd.PROG_TEST_RUN, l, a, l.size(), object, null);
+        return new TestRunOut(a.get(JAVA_INT, l.offset("retval")), a.get(JAVA_INT, l.offset("duration")),
+                a.get(JAVA_INT, l.offset("data_size_out")), a.get(JAVA_INT, l.offset("ctx_size_out")));
+    }
+
+    public static void progBindMap(int progFd, int mapFd, String object) {
+        AttrLayout l = Attr.PROG_BIND_MAP;
+        MemorySegment a = Scratch.get().attr(l.size());
+        a.set(JAVA_INT, l.offset("prog_fd"), progFd);
+        a.set(JAVA_INT, l.offset("map_fd"), mapFd);
+        callOrThrow(BpfCmd.PROG_BIND_MAP, l, a, l.size(), object, null);
+    }
+
+    /** PROG_ATTACH (attach) or PROG_DETACH (detach) of a program to a target fd (cgroup, sockmap, netns...). */
+    public static void progAttach(BpfCmd cmd, int targetFd, int progFd, int attachType, int flags, int replaceFd,
+                                  String object) {
+        AttrLayout l = Attr.PROG_ATTACH;
+        MemorySegment a = Scratch.get().attr(l.size());
+        a.set(JAVA_INT, l.offset("target_fd"), targetFd);
+        a.set(JAVA_INT, l.offset("attach_bpf_fd"), progFd);
+        a.set(JAVA_INT, l.offset("attach_type"), attachType);
+        a.set(JAVA_INT, l.offset("attach_flags"), flags);
+        a.set(JAVA_INT, l.offset("replace_bpf_fd"), replaceFd);
+        callOrThrow(cmd, l, a, l.offset("relative_fd"), object, null);
+    }
+
+    /** RAW_TRACEPOINT_OPEN: a raw tracepoint (or BTF-based tracing) link; {@code name} may be null. */
+    public static Fd rawTracepointOpen(String name, int progFd, long cookie, String object) {
+        AttrLayout l = Attr.RAW_TRACEPOINT_OPEN;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment a = Scratch.get().attr(l.size());
+            a.set(JAVA_LONG, l.offset("name"), name == null ? 0 : arena.allocateFrom(name).address());
+            a.set(JAVA_INT, l.offset("prog_fd"), progFd);
+            a.set(JAVA_LONG, l.offset("cookie"), cookie);
+            long size = cookie == 0 ? l.offset("prog_fd") + Integer.BYTES : l.size();
+            return Fd.own((int) callOrThrow(BpfCmd.RAW_TRACEPOINT_OPEN, l, a, size, object, null), "raw tracepoint link " + object);
+        }
+    }
+
+    // ---- pins and ids ----
+
+    public static void objPin(int fd, String path, String object) {
+        AttrLayout l = Attr.OBJ;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment a = Scratch.get().attr(l.size());
+            a.set(JAVA_LONG, l.offset("pathname"), arena.allocateFrom(path).address());
+            a.set(JAVA_INT, l.offset("bpf_fd"), fd);
+            callOrThrow(BpfCmd.OBJ_PIN, l, a, l.offset("path_fd"), object + " -> " + path, null);
+        }
+    }
+
+    public static Fd objGet(String path, int fileFlags) {
+        AttrLayout l = Attr.OBJ;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment a = Scratch.get().attr(l.size());
+            a.set(JAVA_LONG, l.offset("pathname"), arena.allocateFrom(path).address());
+            a.set(JAVA_INT, l.offset("file_flags"), fileFlags);
+            long fd = callOrThrow(BpfCmd.OBJ_GET, l, a, l.offset("path_fd"), path, null);
+            return Fd.own((int) fd, "pinned object '" + path + "'");
+        }
+    }
+
+    /** The id after {@code startId} for a *_GET_NEXT_ID command, or 0 when there is none. */
+    public static int nextId(BpfCmd cmd, int startId) {
+        AttrLayout l = Attr.GET_ID;
+        Scratch s = Scratch.get();
+        MemorySegment a = s.attr(l.size());
+        a.set(JAVA_INT, l.offset("id"), startId);
+        long r = call(cmd, a, l.offset("open_flags") + Integer.BYTES, s.capture);
+        if (r == -io.ebpf4j.Errno.ENOENT.number()) {
+            return 0;
+        }
+        if (r < 0) {
+            throw failure(cmd, l, a, l.size(), (int) -r, null, null);
+        }
+        return a.get(JAVA_INT, l.offset("next_id"));
+    }
+
+    public static Fd fdById(BpfCmd cmd, int id, int openFlags, String what) {
+        AttrLayout l = Attr.GET_ID;
+        MemorySegment a = Scratch.get().attr(l.size());
+        a.set(JAVA_INT, l.offset("id"), id);
+        a.set(JAVA_INT, l.offset("open_flags"), openFlags);
+        long fd = callOrThrow(cmd, l, a, l.offset("open_flags") + Integer.BYTES, what + " id " + id, null);
+        return Fd.own((int) fd, what + " id " + id);
+    }
+
+    /** OBJ_GET_INFO_BY_FD into {@code info}; returns the length the kernel filled in. */
+    public static int objInfo(int fd, MemorySegment info, String object) {
+        AttrLayout l = Attr.INFO;
+        MemorySegment a = Scratch.get().attr(l.size());
+        a.set(JAVA_INT, l.offset("bpf_fd"), fd);
+        a.set(JAVA_INT, l.offset("info_len"), (int) info.byteSize());
+        a.set(JAVA_LONG, l.offset("info"), info.address());
+        callOrThrow(BpfCmd.OBJ_GET_INFO_BY_FD, l, a, l.size(), object, null);
+        return a.get(JAVA_INT, l.offset("info_len"));
+    }
+
+    // ---- BTF ----
+
+    public static LoadAttempt btfLoad(MemorySegment btf, MemorySegment logBuf, int logLevel, int tokenFd) {
+        AttrLayout l = Attr.BTF_LOAD;
+        Scratch s = Scratch.get();
+        MemorySegment a = s.attr(l.size());
+        a.set(JAVA_LONG, l.offset("btf"), btf.address());
+        a.set(JAVA_INT, l.offset("btf_size"), (int) btf.byteSize());
+        if (logBuf != null && logBuf.byteSize() > 0) {
+            a.set(JAVA_LONG, l.offset("btf_log_buf"), logBuf.address());
+            a.set(JAVA_INT, l.offset("btf_log_size"), (int) logBuf.byteSize());
+            a.set(JAVA_INT, l.offset("btf_log_level"), logLevel);
+        }
+        long size = l.offset("btf_log_true_size") + Integer.BYTES;
+        if (tokenFd != 0) {
+            a.set(JAVA_INT, l.offset("btf_token_fd"), tokenFd);
+            a.set(JAVA_INT, l.offset("btf_flags"), BPF_F_TOKEN_FD);
+            size = l.size();
+        }
+        long r = call(BpfCmd.BTF_LOAD, a, size, s.capture);
+        return new LoadAttempt(r < 0 ? -1 : (int) r, r < 0 ? (int) -r : 0, a.get(JAVA_INT, l.offset("btf_log_true_size")));
+    }
+
+    /** BPF_F_TOKEN_FD: the token fd field is valid. */
+    public static final int BPF_F_TOKEN_FD = 1 << 16;
+
+    // ---- links ----
+
+    /**
+     * LINK_CREATE. {@code extra} writes the link kind's part of the union (offsets in {@link Attr.LinkCreate});
+     * {@code size} is the end of the last field it wrote (16 when none).
+     */
+    public static Fd linkCreate(int progFd, int targetFd, int attachType, int flags, Consumer<MemorySegment> extra,
+                                long size, String object) {
+        AttrLayout l = Attr.LINK_CREATE;
+        MemorySegment a = Scratch.get().attr(l.size());
+        a.set(JAVA_INT, l.offset("prog_fd"), progFd);
+        a.set(JAVA_INT, l.offset("target_fd"), targetFd);
+        a.set(JAVA_INT, l.offset("attach_type"), attachType);
+        a.set(JAVA_INT, l.offset("flags"), flags);
+        if (extra != null) {
+            extra.accept(a);
+        }
+        long fd = callOrThrow(BpfCmd.LINK_CREATE, l, a, Math.max(size, l.offset("u0")), object, null);
+        return Fd.own((int) fd, "link " + object);
+    }
+
+    /** BPF_F_REPLACE for LINK_UPDATE: only swap when the current program is {@code oldProgFd}. */
+    public static final int BPF_F_REPLACE = 1 << 2;
+
+    public static void linkUpdate(int linkFd, int newProgFd, int oldProgFd, String object) {
+        AttrLayout l = Attr.LINK_UPDATE;
+        MemorySegment a = Scratch.get().attr(l.size());
+        a.set(JAVA_INT, l.offset("link_fd"), linkFd);
+        a.set(JAVA_INT, l.offset("new_prog_fd"), newProgFd);
+        if (oldProgFd > 0) {
+            a.set(JAVA_INT, l.offset("flags"), BPF_F_REPLACE);
+            a.set(JAVA_INT, l.offset("old_prog_fd"), oldProgFd);
+        }
+        callOrThrow(BpfCmd.LINK_UPDATE, l, a, l.size(), object, null);
+    }
+
+    public static void linkDetach(int linkFd, String object) {
+        AttrLayout l = Attr.LINK_DETACH;
+        MemorySegment a = Scratch.get().attr(l.size());
+        a.set(JAVA_INT, l.offset("link_fd"), linkFd);
+        callOrThrow(BpfCmd.LINK_DETACH, l, a, l.size(), object, null);
+    }
+
+    public static Fd iterCreate(int linkFd, String object) {
+        AttrLayout l = Attr.ITER_CREATE;
+        MemorySegment a = Scratch.get().attr(l.size());
+        a.set(JAVA_INT, l.offset("link_fd"), linkFd);
+        return Fd.own((int) callOrThrow(BpfCmd.ITER_CREATE, l, a, l.size(), object, null), "iterator " + object);
+    }
+
+    // ---- misc ----
+
+    /** BPF_STATS_RUN_TIME: while the returned fd is open, the kernel counts run time and run count. */
+    public static final int BPF_STATS_RUN_TIME = 0;
+
+    public static Fd enableStats(int type) {
+        AttrLayout l = Attr.ENABLE_STATS;
+        MemorySegment a = Scratch.get().attr(l.size());
+        a.set(JAVA_INT, l.offset("type"), type);
+        return Fd.own((int) callOrThrow(BpfCmd.ENABLE_STATS, l, a, l.size(), "stats", null), "stats switch");
+    }
+
+    public static Fd tokenCreate(int bpffsFd, int flags, String object) {
+        AttrLayout l = Attr.TOKEN_CREATE;
+        MemorySegment a = Scratch.get().attr(l.size());
+        a.set(JAVA_INT, l.offset("flags"), flags);
+        a.set(JAVA_INT, l.offset("bpffs_fd"), bpffsFd);
+        return Fd.own((int) callOrThrow(BpfCmd.TOKEN_CREATE, l, a, l.size(), object,
+                "BPF tokens need a bpffs mounted with delegate_cmds/delegate_maps/... options, inside a user namespace"),
+                "token " + object);
+    }
+
+    /** PROG_QUERY: fills {@code progIds} and returns how many programs are attached. */
+    public static int progQuery(int targetFd, int attachType, MemorySegment progIds, String object) {
+        AttrLayout l = Attr.PROG_QUERY;
+        MemorySegment a = Scratch.get().attr(l.size());
+        a.set(JAVA_INT, l.offset("target_fd"), targetFd);
+        a.set(JAVA_INT, l.offset("attach_type"), attachType);
+        a.set(JAVA_LONG, l.offset("prog_ids"), progIds.address());
+        a.set(JAVA_INT, l.offset("prog_cnt"), (int) (progIds.byteSize() / Integer.BYTES));
+        callOrThrow(BpfCmd.PROG_QUERY, l, a, l.offset("prog_cnt") + Integer.BYTES, object, null);
+        return a.get(JAVA_INT, l.offset("prog_cnt"));
+    }
+}

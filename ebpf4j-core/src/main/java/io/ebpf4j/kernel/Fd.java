@@ -1,0 +1,94 @@
+package io.ebpf4j.kernel;
+
+import java.lang.ref.Cleaner;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The single owner of one kernel file descriptor. Closing it is idempotent. If an owner is dropped without
+ * being closed, a {@link Cleaner} closes the descriptor and reports the leak: a safety net, not a way to manage
+ * descriptors.
+ */
+public final class Fd implements AutoCloseable {
+    private static final Cleaner CLEANER = Cleaner.create();
+    private static final System.Logger LOG = System.getLogger("io.ebpf4j");
+    private static final AtomicLong LEAKS = new AtomicLong();
+
+    private final int fd;
+    private final String what;
+    private final State state;
+    private final Cleaner.Cleanable cleanable;
+
+    private Fd(int fd, String what) {
+        if (fd < 0) {
+            throw new IllegalArgumentException("not a file descriptor: " + fd);
+        }
+        this.fd = fd;
+        this.what = what;
+        this.state = new State(fd, what);
+        this.cleanable = CLEANER.register(this, state);
+    }
+
+    /** Takes ownership of {@code fd}; {@code what} names it in leak reports (e.g. {@code "map 'counts'"}). */
+    public static Fd own(int fd, String what) {
+        return new Fd(fd, what);
+    }
+
+    /** The descriptor's number. Throws if this owner was closed. */
+    public int get() {
+        if (state.closed.get()) {
+            throw new IllegalStateException(what + " is closed");
+        }
+        return fd;
+    }
+
+    /** The number without a check, for messages. */
+    public int number() {
+        return fd;
+    }
+
+    public boolean isClosed() {
+        return state.closed.get();
+    }
+
+    @Override
+    public void close() {
+        state.explicit = true;
+        cleanable.clean();
+    }
+
+    /** How many descriptors the safety net has closed in this process: each one is a bug in the caller. */
+    public static long leaks() {
+        return LEAKS.get();
+    }
+
+    @Override
+    public String toString() {
+        return what + " (fd " + fd + (state.closed.get() ? ", closed)" : ")");
+    }
+
+    private static final class State implements Runnable {
+        private final int fd;
+        private final String what;
+        private final AtomicBoolean closed = new AtomicBoolean();
+        private volatile boolean explicit;
+
+        State(int fd, String what) {
+            this.fd = fd;
+            this.what = what;
+        }
+
+        @Override
+        public void run() {
+            if (!closed.compareAndSet(false, true)) {
+                return;
+            }
+            if (!explicit) {
+                LEAKS.incrementAndGet();
+                LOG.log(System.Logger.Level.WARNING, "ebpf4j: " + what + " (fd " + fd
+                        + ") was never closed; the garbage collector closed it. Close it with try-with-resources.");
+            }
+            Sys.closeQuietly(fd);
+        }
+    }
+}

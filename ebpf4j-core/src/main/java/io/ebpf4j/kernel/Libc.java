@@ -1,0 +1,133 @@
+package io.ebpf4j.kernel;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Downcalls into the C library, each capturing {@code errno} right after the call so that the JVM cannot
+ * clobber it. Callers pass a capture segment from {@link Scratch}.
+ */
+public final class Libc {
+    private Libc() {
+    }
+
+    static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LIBC = LINKER.defaultLookup();
+    static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+
+    /** x86_64 and aarch64 system call numbers we use through {@code syscall(2)}. */
+    static final long SYS_BPF = Arch.current().sysBpf;
+    static final long SYS_PERF_EVENT_OPEN = Arch.current().sysPerfEventOpen;
+
+    /** {@code long syscall(long nr, ...)} with three register-sized variadic arguments. */
+    static final MethodHandle SYSCALL3 = handle("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG),
+            Linker.Option.firstVariadicArg(1), CAPTURE_ERRNO);
+    /**
+     * The same call without the JVM's thread-state transition: only for {@code bpf(2)} map element commands,
+     * which never block and return in about a microsecond.
+     */
+    static final MethodHandle SYSCALL3_CRITICAL = handle("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG),
+            Linker.Option.firstVariadicArg(1), CAPTURE_ERRNO, Linker.Option.critical(false));
+    /** {@code syscall(nr, a, b, c, d, e)} for perf_event_open. */
+    static final MethodHandle SYSCALL5 = handle("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+            Linker.Option.firstVariadicArg(1), CAPTURE_ERRNO);
+    static final MethodHandle CLOSE = handle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
+    static final MethodHandle MMAP = handle("mmap",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), CAPTURE_ERRNO);
+    static final MethodHandle MUNMAP = handle("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), CAPTURE_ERRNO);
+    static final MethodHandle MOUNT = handle("mount",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS), CAPTURE_ERRNO);
+    static final MethodHandle OPEN = handle("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+            Linker.Option.firstVariadicArg(2), CAPTURE_ERRNO);
+    static final MethodHandle IOCTL = handle("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG),
+            Linker.Option.firstVariadicArg(2), CAPTURE_ERRNO);
+    static final MethodHandle GETPID = handle("getpid", FunctionDescriptor.of(JAVA_INT));
+    static final MethodHandle SYSCONF = handle("sysconf", FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
+
+    public static final int PROT_READ = 1;
+    public static final int PROT_WRITE = 2;
+    static final int MAP_SHARED = 1;
+    static final long MAP_FAILED = -1L;
+    static final int O_RDONLY = 0;
+    static final int O_DIRECTORY = 0x10000;
+    static final int O_CLOEXEC = 0x80000;
+    private static final int SC_PAGESIZE = 30;
+
+    private static MethodHandle handle(String name, FunctionDescriptor fd, Linker.Option... options) {
+        MemorySegment symbol = LIBC.find(name)
+                .orElseThrow(() -> new UnsatisfiedLinkError("the C library has no '" + name + "'"));
+        return LINKER.downcallHandle(symbol, fd, options);
+    }
+
+    static int errno(MemorySegment capture) {
+        return (int) ERRNO.get(capture, 0L);
+    }
+
+    static MemorySegment newCapture(Arena arena) {
+        return arena.allocate(CAPTURE_LAYOUT);
+    }
+
+    private static final long PAGE_SIZE = pageSize();
+
+    private static long pageSize() {
+        try {
+            return (long) SYSCONF.invokeExact(SC_PAGESIZE);
+        } catch (Throwable t) {
+            throw new ExceptionInInitializerError(t);
+        }
+    }
+
+    /** The system's page size. */
+    public static long pageSize0() {
+        return PAGE_SIZE;
+    }
+
+    /** This process's id. */
+    public static int getpid() {
+        try {
+            return (int) GETPID.invokeExact();
+        } catch (Throwable t) {
+            throw Scratch.rethrow(t);
+        }
+    }
+
+    /** The processor architectures we know system call numbers for. */
+    enum Arch {
+        X86_64(321, 298),
+        AARCH64(280, 241);
+
+        final long sysBpf;
+        final long sysPerfEventOpen;
+
+        Arch(long sysBpf, long sysPerfEventOpen) {
+            this.sysBpf = sysBpf;
+            this.sysPerfEventOpen = sysPerfEventOpen;
+        }
+
+        static Arch current() {
+            String arch = System.getProperty("os.arch");
+            return switch (arch) {
+                case "amd64", "x86_64" -> X86_64;
+                case "aarch64", "arm64" -> AARCH64;
+                default -> throw new UnsupportedOperationException(
+                        "ebpf4j knows no system call numbers for architecture '" + arch + "' (x86_64 and aarch64 are supported)");
+            };
+        }
+    }
+}

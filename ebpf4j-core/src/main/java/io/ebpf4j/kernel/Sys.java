@@ -1,0 +1,101 @@
+package io.ebpf4j.kernel;
+
+import io.ebpf4j.SyscallException;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.function.Consumer;
+
+/** Non-bpf system calls: close, open, mmap, munmap, mount, ioctl. */
+public final class Sys {
+    private Sys() {
+    }
+
+    static void closeQuietly(int fd) {
+        try {
+            int r = (int) Libc.CLOSE.invokeExact(Scratch.get().capture, fd);
+            assert r == 0 || r == -1;
+        } catch (Throwable t) {
+            throw Scratch.rethrow(t);
+        }
+    }
+
+    /** Opens a path read-only with O_CLOEXEC (add O_DIRECTORY with {@code directory}). */
+    public static Fd open(String path, boolean directory) {
+        try (Arena arena = Arena.ofConfined()) {
+            Scratch s = Scratch.get();
+            int flags = Libc.O_RDONLY | Libc.O_CLOEXEC | (directory ? Libc.O_DIRECTORY : 0);
+            int fd = (int) Libc.OPEN.invokeExact(s.capture, arena.allocateFrom(path), flags, 0);
+            if (fd < 0) {
+                int errno = Libc.errno(s.capture);
+                throw new SyscallException("open", errno, path, Hints.forPath(errno, path));
+            }
+            return Fd.own(fd, "file '" + path + "'");
+        } catch (Throwable t) {
+            throw Scratch.rethrow(t);
+        }
+    }
+
+    /**
+     * Maps {@code length} bytes of {@code fd} shared at {@code offset}. The mapping lives as long as
+     * {@code arena}; closing the arena unmaps it.
+     */
+    public static MemorySegment mmap(int fd, long length, int prot, long offset, Arena arena, String object) {
+        Scratch s = Scratch.get();
+        MemorySegment addr;
+        try {
+            addr = (MemorySegment) Libc.MMAP.invokeExact(s.capture, MemorySegment.NULL, length, prot,
+                    Libc.MAP_SHARED, fd, offset);
+        } catch (Throwable t) {
+            throw Scratch.rethrow(t);
+        }
+        if (addr.address() == Libc.MAP_FAILED) {
+            int errno = Libc.errno(s.capture);
+            throw new SyscallException("mmap", errno, object, Hints.forMmap(errno));
+        }
+        Consumer<MemorySegment> unmap = seg -> munmap(seg.address(), length);
+        return addr.reinterpret(length, arena, unmap);
+    }
+
+    private static void munmap(long address, long length) {
+        try {
+            int r = (int) Libc.MUNMAP.invokeExact(Scratch.get().capture, MemorySegment.ofAddress(address), length);
+            assert r == 0;
+        } catch (Throwable t) {
+            throw Scratch.rethrow(t);
+        }
+    }
+
+    /** {@code mount(2)}; returns 0 or the errno. */
+    public static int mount(String source, String target, String fsType, long flags, String data) {
+        try (Arena arena = Arena.ofConfined()) {
+            Scratch s = Scratch.get();
+            MemorySegment d = data == null ? MemorySegment.NULL : arena.allocateFrom(data);
+            int r = (int) Libc.MOUNT.invokeExact(s.capture, arena.allocateFrom(source), arena.allocateFrom(target),
+                    arena.allocateFrom(fsType), flags, d);
+            return r == 0 ? 0 : Libc.errno(s.capture);
+        } catch (Throwable t) {
+            throw Scratch.rethrow(t);
+        }
+    }
+
+    /** {@code ioctl(fd, request, arg)}; returns the result or throws. */
+    public static int ioctl(int fd, long request, long arg, String what) {
+        Scratch s = Scratch.get();
+        try {
+            int r = (int) Libc.IOCTL.invokeExact(s.capture, fd, request, arg);
+            if (r < 0) {
+                int errno = Libc.errno(s.capture);
+                throw new SyscallException("ioctl", errno, what, null);
+            }
+            return r;
+        } catch (Throwable t) {
+            throw Scratch.rethrow(t);
+        }
+    }
+
+    /** The system's page size in bytes. */
+    public static long pageSize() {
+        return Libc.pageSize0();
+    }
+}

@@ -1,0 +1,664 @@
+package io.ebpf4j.map;
+
+import io.ebpf4j.BpfException;
+import io.ebpf4j.Errno;
+import io.ebpf4j.SizeMismatchException;
+import io.ebpf4j.kernel.Attr;
+import io.ebpf4j.kernel.Bpf;
+import io.ebpf4j.kernel.BpfCmd;
+import io.ebpf4j.kernel.Cpus;
+import io.ebpf4j.kernel.Fd;
+import io.ebpf4j.kernel.Libc;
+import io.ebpf4j.kernel.Sys;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.function.BiConsumer;
+
+/**
+ * A live BPF map: owns its file descriptor, closes it on {@link #close()}. Element operations take keys and
+ * values as {@link MemorySegment}s (no allocation when they are native) or as byte arrays. Sizes are checked
+ * before the system call. Per-CPU maps take and return one slot per possible CPU, each 8-byte aligned.
+ * <p>Element operations are safe from many threads; {@link #close()} must not race them.
+ */
+public final class BpfMap implements AutoCloseable {
+    private final Fd fd;
+    private final String name;
+    private final int rawType;
+    private final MapType type;
+    private final int keySize;
+    private final int valueSize;
+    private final int maxEntries;
+    private final int flags;
+    private final int valueBufferSize;
+    private final int perCpuStride;
+    private volatile boolean frozen;
+    private Arena mmapArena;
+    private MemorySegment mapping;
+
+    private BpfMap(Fd fd, String name, int rawType, int keySize, int valueSize, int maxEntries, int flags,
+                   boolean frozen) {
+        this.fd = fd;
+        this.name = name;
+        this.rawType = rawType;
+        this.type = MapType.of(rawType).orElse(MapType.UNSPEC);
+        this.keySize = keySize;
+        this.valueSize = valueSize;
+        this.maxEntries = maxEntries;
+        this.flags = flags;
+        this.frozen = frozen;
+        this.perCpuStride = roundUp8(valueSize);
+        this.valueBufferSize = type.isPerCpu() ? perCpuStride * Cpus.possibleCount() : valueSize;
+    }
+
+    private static int roundUp8(int n) {
+        return (n + 7) & ~7;
+    }
+
+    /** Creates a map. */
+    public static BpfMap create(MapSpec spec) {
+        return create(spec, CreateOptions.DEFAULT);
+    }
+
+    /**
+     * Extra inputs for creation that are live kernel objects: the BTF the spec's type ids refer to, an inner
+     * map to use instead of one made from the spec's template, a network device to offload to, a BPF token.
+     */
+    public record CreateOptions(int btfFd, BpfMap innerMap, int ifindex, int tokenFd) {
+        public static final CreateOptions DEFAULT = new CreateOptions(0, null, 0, 0);
+
+        public CreateOptions withBtfFd(int btfFd) {
+            return new CreateOptions(btfFd, innerMap, ifindex, tokenFd);
+        }
+
+        public CreateOptions withInnerMap(BpfMap inner) {
+            return new CreateOptions(btfFd, inner, ifindex, tokenFd);
+        }
+
+        public CreateOptions withTokenFd(int tokenFd) {
+            return new CreateOptions(btfFd, innerMap, ifindex, tokenFd);
+        }
+    }
+
+    public static BpfMap create(MapSpec spec, CreateOptions options) {
+        String kernelName = kernelName(spec.name());
+        String what = describe(spec.name(), spec.type());
+        BpfMap innerTemplate = null;
+        try {
+            int innerFd = 0;
+            if (options.innerMap() != null) {
+                innerFd = options.innerMap().fd.get();
+            } else if (spec.innerMap() != null) {
+                innerTemplate = create(spec.innerMap().withName(spec.name().isEmpty() ? "inner" : kernelName + ".inner"));
+                innerFd = innerTemplate.fd.get();
+            }
+            List<String> problems = spec.type().problems(spec);
+            String hint = problems.isEmpty() ? null : "suspicious: " + String.join("; ", problems);
+            int numa = (spec.flags() & MapFlags.NUMA_NODE) != 0 ? spec.numaNode() : 0;
+            int flags = spec.flags() | (options.tokenFd() != 0 ? MapFlags.TOKEN_FD : 0);
+            Fd fd = Bpf.mapCreate(new Bpf.MapCreate(spec.type().value(), spec.keySize(), spec.valueSize(),
+                    spec.maxEntries(), flags, innerFd, numa, kernelName, options.ifindex(), options.btfFd(),
+                    spec.btfKeyTypeId(), spec.btfValueTypeId(), spec.btfVmlinuxValueTypeId(), spec.mapExtra(), 0,
+                    options.tokenFd()), what, hint);
+            return new BpfMap(fd, spec.name(), spec.type().value(), spec.keySize(), spec.valueSize(),
+                    spec.maxEntries(), spec.flags(), false);
+        } finally {
+            if (innerTemplate != null) {
+                innerTemplate.close();
+            }
+        }
+    }
+
+    /** The name the kernel keeps: at most 15 characters from {@code [A-Za-z0-9_.]}. */
+    public static String kernelName(String name) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < name.length() && sb.length() < Attr.OBJ_NAME_LEN - 1; i++) {
+            char c = name.charAt(i);
+            sb.append(Character.isLetterOrDigit(c) && c < 128 || c == '_' || c == '.' ? c : '_');
+        }
+        return sb.toString();
+    }
+
+    private static String describe(String name, MapType type) {
+        return "map '" + (name.isEmpty() ? "(unnamed)" : name) + "' (" + type.displayName() + ")";
+    }
+
+    /** Opens a map pinned in bpffs. */
+    public static BpfMap openPinned(Path path) {
+        return openPinned(path, false);
+    }
+
+    /** Opens a pinned map, read-only when asked (then updates fail with EPERM). */
+    public static BpfMap openPinned(Path path, boolean readOnly) {
+        Fd fd = Bpf.objGet(path.toString(), readOnly ? Bpf.BPF_F_RDONLY : 0);
+        return fromFd(fd, "pinned map '" + path + "'");
+    }
+
+    /** Opens an existing map by its kernel id. */
+    public static BpfMap fromId(int id) {
+        return fromFd(Bpf.fdById(BpfCmd.MAP_GET_FD_BY_ID, id, 0, "map"), "map id " + id);
+    }
+
+    /** Every map id the kernel has now, in order. */
+    public static List<Integer> ids() {
+        List<Integer> ids = new ArrayList<>();
+        for (int id = Bpf.nextId(BpfCmd.MAP_GET_NEXT_ID, 0); id != 0; id = Bpf.nextId(BpfCmd.MAP_GET_NEXT_ID, id)) {
+            ids.add(id);
+        }
+        return ids;
+    }
+
+    private static BpfMap fromFd(Fd fd, String what) {
+        try {
+            MapInfo info = info(fd.get(), what);
+            return new BpfMap(fd, info.name(), info.rawType(), info.keySize(), info.valueSize(), info.maxEntries(),
+                    info.flags(), info.frozen());
+        } catch (RuntimeException e) {
+            fd.close();
+            throw e;
+        }
+    }
+
+    // ---- what it is ----
+
+    public String name() {
+        return name;
+    }
+
+    /** The type; {@link MapType#UNSPEC} for a type newer than ebpf4j (see {@link #info()}). */
+    public MapType type() {
+        return type;
+    }
+
+    public int keySize() {
+        return keySize;
+    }
+
+    public int valueSize() {
+        return valueSize;
+    }
+
+    /** The bytes a value buffer must have: {@code valueSize}, or one 8-byte-aligned slot per CPU. */
+    public int valueBufferSize() {
+        return valueBufferSize;
+    }
+
+    public int maxEntries() {
+        return maxEntries;
+    }
+
+    public int flags() {
+        return flags;
+    }
+
+    /** The file descriptor, for code that passes it to the kernel (e.g. a loader patching instructions). */
+    public int fd() {
+        return fd.get();
+    }
+
+    public int id() {
+        return info().id();
+    }
+
+    public MapInfo info() {
+        return info(fd.get(), describe(name, type));
+    }
+
+    private static MapInfo info(int fd, String what) {
+        var l = Attr.MAP_INFO;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(l.layout());
+            Bpf.objInfo(fd, s, what);
+            return new MapInfo(s.get(ValueLayout.JAVA_INT, l.offset("id")), s.get(ValueLayout.JAVA_INT, l.offset("type")),
+                    cString(s.asSlice(l.offset("name"), Attr.OBJ_NAME_LEN)),
+                    s.get(ValueLayout.JAVA_INT, l.offset("key_size")), s.get(ValueLayout.JAVA_INT, l.offset("value_size")),
+                    s.get(ValueLayout.JAVA_INT, l.offset("max_entries")), s.get(ValueLayout.JAVA_INT, l.offset("map_flags")),
+                    s.get(ValueLayout.JAVA_INT, l.offset("ifindex")), s.get(ValueLayout.JAVA_INT, l.offset("btf_id")),
+                    s.get(ValueLayout.JAVA_INT, l.offset("btf_key_type_id")),
+                    s.get(ValueLayout.JAVA_INT, l.offset("btf_value_type_id")),
+                    s.get(ValueLayout.JAVA_INT, l.offset("btf_vmlinux_value_type_id")),
+                    s.get(ValueLayout.JAVA_LONG, l.offset("map_extra")), fdInfoFrozen(fd));
+        }
+    }
+
+    /** {@code frozen} is not in the info struct; the kernel shows it in the fd's fdinfo. */
+    private static boolean fdInfoFrozen(int fd) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo/" + fd))) {
+                if (line.startsWith("frozen:")) {
+                    return line.substring("frozen:".length()).trim().equals("1");
+                }
+            }
+        } catch (IOException e) {
+            // fdinfo is informational only.
+        }
+        return false;
+    }
+
+    static String cString(MemorySegment s) {
+        byte[] b = s.toArray(ValueLayout.JAVA_BYTE);
+        int n = 0;
+        while (n < b.length && b[n] != 0) {
+            n++;
+        }
+        return new String(b, 0, n, StandardCharsets.UTF_8);
+    }
+
+    // ---- element operations on segments ----
+
+    private MemorySegment checkKey(MemorySegment key) {
+        if (key.byteSize() != keySize) {
+            throw new SizeMismatchException("key for " + describe(name, type), keySize, key.byteSize());
+        }
+        return key.isNative() ? key : Bpf.scratchKey(keySize).copyFrom(key);
+    }
+
+    private void checkValue(MemorySegment value) {
+        if (value.byteSize() != valueBufferSize) {
+            throw new SizeMismatchException((type.isPerCpu() ? "per-CPU value buffer for " : "value for ")
+                    + describe(name, type), valueBufferSize, value.byteSize());
+        }
+    }
+
+    private BpfException failure(BpfCmd cmd, int errno) {
+        String hint = null;
+        if (errno == Errno.E2BIG.number() && cmd == BpfCmd.MAP_UPDATE_ELEM) {
+            hint = "the map is full (max_entries " + maxEntries + "): delete elements or create it larger";
+        } else if (errno == Errno.EPERM.number() && (cmd == BpfCmd.MAP_UPDATE_ELEM || cmd == BpfCmd.MAP_DELETE_ELEM)
+                && frozen) {
+            hint = "the map is frozen: user space can no longer change it";
+        } else if (errno == Errno.EINVAL.number() && cmd == BpfCmd.MAP_DELETE_ELEM && type.isArray()) {
+            hint = "elements of array maps cannot be deleted";
+        }
+        RuntimeException e = Bpf.failure(cmd, null, null, 0, errno, describe(name, type), hint);
+        return e instanceof BpfException b ? b : new BpfException(e.getMessage(), e);
+    }
+
+    /**
+     * Reads the value of {@code key} into {@code value}; false when there is no such key. A native
+     * {@code value} is written in place; a heap one is filled from a per-thread buffer.
+     */
+    public boolean lookup(MemorySegment key, MemorySegment value) {
+        MemorySegment k = checkKey(key);
+        checkValue(value);
+        MemorySegment v = value.isNative() ? value : Bpf.scratchValue(valueBufferSize);
+        int errno = Bpf.mapLookup(fd.get(), k, v, 0);
+        if (errno == 0) {
+            if (v != value) {
+                value.copyFrom(v);
+            }
+            return true;
+        }
+        if (errno == Errno.ENOENT.number()) {
+            return false;
+        }
+        throw failure(BpfCmd.MAP_LOOKUP_ELEM, errno);
+    }
+
+    /** Writes {@code value} under {@code key}, creating or replacing it. */
+    public void update(MemorySegment key, MemorySegment value) {
+        update(key, value, UpdateFlag.ANY);
+    }
+
+    /**
+     * Writes {@code value} under {@code key}. With {@link UpdateFlag#NOEXIST} an existing key throws a
+     * {@link io.ebpf4j.SyscallException} with EEXIST; with {@link UpdateFlag#EXIST} a missing one, ENOENT.
+     */
+    public void update(MemorySegment key, MemorySegment value, UpdateFlag flag) {
+        MemorySegment k = checkKey(key);
+        checkValue(value);
+        MemorySegment v = value.isNative() ? value : Bpf.scratchValue(valueBufferSize).copyFrom(value);
+        int errno = Bpf.mapUpdate(fd.get(), k, v, flag.value());
+        if (errno != 0) {
+            throw failure(BpfCmd.MAP_UPDATE_ELEM, errno);
+        }
+    }
+
+    /** Deletes {@code key}; false when it was not there. */
+    public boolean delete(MemorySegment key) {
+        int errno = Bpf.mapDelete(fd.get(), checkKey(key), 0);
+        if (errno == 0) {
+            return true;
+        }
+        if (errno == Errno.ENOENT.number()) {
+            return false;
+        }
+        throw failure(BpfCmd.MAP_DELETE_ELEM, errno);
+    }
+
+    /** Reads and deletes {@code key} in one step; false when it was not there. */
+    public boolean lookupAndDelete(MemorySegment key, MemorySegment value) {
+        checkValue(value);
+        MemorySegment k = keySize == 0 ? MemorySegment.NULL : checkKey(key);
+        MemorySegment v = value.isNative() ? value : Bpf.scratchValue(valueBufferSize);
+        int errno = Bpf.mapLookupAndDelete(fd.get(), k, v, 0);
+        if (errno == 0) {
+            if (v != value) {
+                value.copyFrom(v);
+            }
+            return true;
+        }
+        if (errno == Errno.ENOENT.number()) {
+            return false;
+        }
+        throw failure(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, errno);
+    }
+
+    /**
+     * Writes the key after {@code key} into {@code next} ({@code key} null for the first); false at the end.
+     */
+    public boolean nextKey(MemorySegment key, MemorySegment next) {
+        if (next.byteSize() != keySize) {
+            throw new SizeMismatchException("next-key buffer for " + describe(name, type), keySize, next.byteSize());
+        }
+        MemorySegment k = key == null ? MemorySegment.NULL : checkKey(key);
+        MemorySegment n = next.isNative() ? next : Bpf.scratchValue(keySize);
+        int errno = Bpf.mapGetNextKey(fd.get(), k, n);
+        if (errno == 0) {
+            if (n != next) {
+                next.copyFrom(n);
+            }
+            return true;
+        }
+        if (errno == Errno.ENOENT.number()) {
+            return false;
+        }
+        throw failure(BpfCmd.MAP_GET_NEXT_KEY, errno);
+    }
+
+    // ---- queues, stacks, bloom filters ----
+
+    /** Pushes onto a queue or stack, or adds to a bloom filter. */
+    public void push(MemorySegment value) {
+        checkValue(value);
+        MemorySegment v = value.isNative() ? value : Bpf.scratchValue(valueBufferSize).copyFrom(value);
+        int errno = Bpf.mapUpdate(fd.get(), MemorySegment.NULL, v, 0);
+        if (errno != 0) {
+            throw failure(BpfCmd.MAP_UPDATE_ELEM, errno);
+        }
+    }
+
+    /** Pops from a queue or stack; false when it is empty. */
+    public boolean pop(MemorySegment value) {
+        return lookupAndDelete(MemorySegment.NULL, value);
+    }
+
+    /** Reads the head of a queue or stack without removing it, or asks a bloom filter (true: maybe present). */
+    public boolean peek(MemorySegment value) {
+        checkValue(value);
+        MemorySegment v = value.isNative() ? value : Bpf.scratchValue(valueBufferSize).copyFrom(value);
+        int errno = Bpf.mapLookup(fd.get(), MemorySegment.NULL, v, 0);
+        if (errno == 0) {
+            if (v != value) {
+                value.copyFrom(v);
+            }
+            return true;
+        }
+        if (errno == Errno.ENOENT.number()) {
+            return false;
+        }
+        throw failure(BpfCmd.MAP_LOOKUP_ELEM, errno);
+    }
+
+    // ---- byte arrays ----
+
+    /** The value of {@code key}, if present. Per-CPU maps return all slots back to back. */
+    public Optional<byte[]> lookup(byte[] key) {
+        MemorySegment v = Bpf.scratchValue(valueBufferSize);
+        MemorySegment k = Bpf.scratchKey(keySize);
+        if (key.length != keySize) {
+            throw new SizeMismatchException("key for " + describe(name, type), keySize, key.length);
+        }
+        MemorySegment.copy(key, 0, k, ValueLayout.JAVA_BYTE, 0, keySize);
+        int errno = Bpf.mapLookup(fd.get(), k, v, 0);
+        if (errno == 0) {
+            return Optional.of(v.toArray(ValueLayout.JAVA_BYTE));
+        }
+        if (errno == Errno.ENOENT.number()) {
+            return Optional.empty();
+        }
+        throw failure(BpfCmd.MAP_LOOKUP_ELEM, errno);
+    }
+
+    public void update(byte[] key, byte[] value) {
+        update(key, value, UpdateFlag.ANY);
+    }
+
+    public void update(byte[] key, byte[] value, UpdateFlag flag) {
+        update(MemorySegment.ofArray(key), MemorySegment.ofArray(value), flag);
+    }
+
+    public boolean delete(byte[] key) {
+        return delete(MemorySegment.ofArray(key));
+    }
+
+    /** Every key, in the kernel's order; a concurrent change may skip or repeat keys, as with bpftool. */
+    public Iterable<byte[]> keys() {
+        return () -> new Iterator<>() {
+            private final MemorySegment cur = Arena.ofAuto().allocate(Math.max(1, keySize), 8).asSlice(0, keySize);
+            private boolean first = true;
+            private Boolean hasNext;
+
+            @Override
+            public boolean hasNext() {
+                if (hasNext == null) {
+                    hasNext = nextKey(first ? null : cur, cur);
+                    first = false;
+                }
+                return hasNext;
+            }
+
+            @Override
+            public byte[] next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                hasNext = null;
+                return cur.toArray(ValueLayout.JAVA_BYTE);
+            }
+        };
+    }
+
+    /** Calls {@code action} with each key and value (views valid only during the call). */
+    public void forEach(BiConsumer<MemorySegment, MemorySegment> action) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment key = arena.allocate(Math.max(1, keySize), 8).asSlice(0, keySize);
+            MemorySegment value = arena.allocate(Math.max(1, valueBufferSize), 8).asSlice(0, valueBufferSize);
+            boolean more = nextKey(null, key);
+            while (more) {
+                if (lookup(key, value)) {
+                    action.accept(key, value);
+                }
+                more = nextKey(key, key);
+            }
+        }
+    }
+
+    // ---- per-CPU values ----
+
+    /** Number of slots in a per-CPU value (possible CPUs); 1 for other maps. */
+    public int cpuSlots() {
+        return type.isPerCpu() ? valueBufferSize / perCpuStride : 1;
+    }
+
+    /** The value of {@code key} on each possible CPU, or empty when the key is absent. */
+    public Optional<List<byte[]>> lookupPerCpu(byte[] key) {
+        return lookup(key).map(all -> {
+            List<byte[]> out = new ArrayList<>(cpuSlots());
+            for (int c = 0; c < cpuSlots(); c++) {
+                byte[] slot = new byte[valueSize];
+                System.arraycopy(all, c * perCpuStride, slot, 0, valueSize);
+                out.add(slot);
+            }
+            return out;
+        });
+    }
+
+    /** Writes one value per possible CPU. */
+    public void updatePerCpu(byte[] key, List<byte[]> values, UpdateFlag flag) {
+        if (values.size() != cpuSlots()) {
+            throw new SizeMismatchException("per-CPU value list for " + describe(name, type) + " (one per possible CPU)",
+                    cpuSlots(), values.size());
+        }
+        byte[] all = new byte[valueBufferSize];
+        for (int c = 0; c < values.size(); c++) {
+            byte[] v = values.get(c);
+            if (v.length != valueSize) {
+                throw new SizeMismatchException("value for CPU " + c + " of " + describe(name, type), valueSize, v.length);
+            }
+            System.arraycopy(v, 0, all, c * perCpuStride, valueSize);
+        }
+        update(key, all, flag);
+    }
+
+    // ---- batches ----
+
+    private int batch(BpfCmd cmd, BatchCursor cursor, MemorySegment keys, MemorySegment values, int count, long elemFlags) {
+        if (count < 0 || keys.byteSize() < (long) count * keySize) {
+            throw new SizeMismatchException("keys buffer for " + count + " keys of " + describe(name, type),
+                    (long) count * keySize, keys.byteSize());
+        }
+        if (values != null && values.byteSize() < (long) count * valueBufferSize) {
+            throw new SizeMismatchException("values buffer for " + count + " values of " + describe(name, type),
+                    (long) count * valueBufferSize, values.byteSize());
+        }
+        if (!keys.isNative() || values != null && !values.isNative()) {
+            throw new IllegalArgumentException("batch buffers must be native memory (allocate them from an Arena)");
+        }
+        MemorySegment in = cursor == null || !cursor.started ? MemorySegment.NULL : cursor.in;
+        MemorySegment out = cursor == null ? MemorySegment.NULL : cursor.out;
+        Bpf.BatchResult r = Bpf.mapBatch(cmd, fd.get(), in, out, keys, values == null ? MemorySegment.NULL : values,
+                count, elemFlags);
+        if (r.errno() == Errno.ENOENT.number() && cursor != null) {
+            cursor.done = true;
+            return r.count();
+        }
+        if (r.errno() != 0) {
+            String hint = r.errno() == Errno.ENOSPC.number()
+                    ? "a hash bucket holds more elements than the batch: call again with a larger count" : null;
+            if (r.errno() == Errno.EINVAL.number() || r.errno() == Errno.ENOTSUPP.number()
+                    || r.errno() == Errno.EOPNOTSUPP.number()) {
+                hint = "batch operations are not supported for " + type.displayName() + " maps on this kernel";
+            }
+            RuntimeException e = Bpf.failure(cmd, null, null, 0, r.errno(), describe(name, type), hint);
+            throw e;
+        }
+        if (cursor != null) {
+            cursor.advance();
+        }
+        return r.count();
+    }
+
+    /**
+     * Reads up to {@code count} elements from where {@code cursor} stands into {@code keys} and {@code values}
+     * (native, {@code count × keySize} and {@code count × valueBufferSize} bytes); returns how many it read.
+     */
+    public int lookupBatch(BatchCursor cursor, MemorySegment keys, MemorySegment values, int count) {
+        return batch(BpfCmd.MAP_LOOKUP_BATCH, cursor, keys, values, count, 0);
+    }
+
+    /** As {@link #lookupBatch}, deleting what it read. */
+    public int lookupAndDeleteBatch(BatchCursor cursor, MemorySegment keys, MemorySegment values, int count) {
+        return batch(BpfCmd.MAP_LOOKUP_AND_DELETE_BATCH, cursor, keys, values, count, 0);
+    }
+
+    /** Writes {@code count} elements; returns how many were written. */
+    public int updateBatch(MemorySegment keys, MemorySegment values, int count, UpdateFlag flag) {
+        return batch(BpfCmd.MAP_UPDATE_BATCH, null, keys, values, count, flag.value());
+    }
+
+    /** Deletes {@code count} keys; returns how many were deleted. */
+    public int deleteBatch(MemorySegment keys, int count) {
+        return batch(BpfCmd.MAP_DELETE_BATCH, null, keys, null, count, 0);
+    }
+
+    // ---- freeze, mmap, pin ----
+
+    /** Makes the map read-only for user space (programs can still write unless created RDONLY_PROG). */
+    public void freeze() {
+        Bpf.mapFreeze(fd.get(), describe(name, type));
+        frozen = true;
+    }
+
+    public boolean isFrozen() {
+        return frozen;
+    }
+
+    /**
+     * The map's memory, mapped into this process (arrays created with {@link MapFlags#MMAPABLE}). Read-only
+     * once the map is frozen. The mapping lives until the map is closed.
+     */
+    public synchronized MemorySegment mmap() {
+        if (mapping != null) {
+            return mapping;
+        }
+        if ((flags & MapFlags.MMAPABLE) == 0) {
+            throw new BpfException(describe(name, type) + " cannot be memory-mapped: it was not created with "
+                    + "BPF_F_MMAPABLE (MapFlags.MMAPABLE)");
+        }
+        long page = Sys.pageSize();
+        long length = type == MapType.ARENA ? (long) maxEntries * page
+                : ((long) perCpuStride * maxEntries + page - 1) / page * page;
+        int prot = frozen || (flags & MapFlags.RDONLY) != 0 ? Libc.PROT_READ : Libc.PROT_READ | Libc.PROT_WRITE;
+        Arena arena = Arena.ofShared();
+        try {
+            mapping = Sys.mmap(fd.get(), length, prot, 0, arena, describe(name, type));
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+        mmapArena = arena;
+        return mapping;
+    }
+
+    /** Pins the map at {@code path} (in a bpffs; missing parent directories are made). */
+    public void pin(Path path) {
+        makeParents(path);
+        Bpf.objPin(fd.get(), path.toString(), describe(name, type));
+    }
+
+    static void makeParents(Path path) {
+        Path parent = path.toAbsolutePath().getParent();
+        if (parent != null && !Files.isDirectory(parent)) {
+            try {
+                Files.createDirectories(parent);
+            } catch (IOException e) {
+                throw new BpfException("cannot create pin directory " + parent + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** Returns a view of this map through codecs for keys and values. */
+    public <K, V> TypedMap<K, V> typed(Codec<K> keys, Codec<V> values) {
+        return new TypedMap<>(this, keys, values);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (mmapArena != null) {
+            mmapArena.close();
+            mmapArena = null;
+            mapping = null;
+        }
+        fd.close();
+    }
+
+    public boolean isClosed() {
+        return fd.isClosed();
+    }
+
+    @Override
+    public String toString() {
+        return describe(name, type) + " key " + keySize + " value " + valueSize + " max " + maxEntries;
+    }
+}
