@@ -6,4 +6,7 @@ module io.ebpf4j {
     exports io.ebpf4j;
     exports io.ebpf4j.asm;
     exports io.ebpf4j.map;
+    exports io.ebpf4j.program;
+    exports io.ebpf4j.btf;
+    exports io.ebpf4j.features;
 }

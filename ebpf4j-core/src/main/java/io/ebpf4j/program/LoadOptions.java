@@ -1,0 +1,39 @@
+package io.ebpf4j.program;
+
+/**
+ * How to load: the verifier log (level 0 = only fetch a log when loading fails), live objects the load refers to
+ * (BTF, the program or BTF object an attach target lives in, a token), and a device to bind to.
+ *
+ * @param logLevel 0, 1 (verbose), 2 (very verbose), or with 4 (stats); a level above 0 keeps the log on success
+ * @param initialLogSize the first log buffer's size in bytes; it grows until the log fits
+ * @param fdArray file descriptors the program refers to by index (maps, module BTFs), or null
+ */
+public record LoadOptions(int logLevel, int initialLogSize, int btfFd, int attachProgFd, int attachBtfObjFd,
+                          int ifindex, int tokenFd, int[] fdArray) {
+    public static final int DEFAULT_LOG_SIZE = 64 * 1024;
+    public static final LoadOptions DEFAULT = new LoadOptions(0, DEFAULT_LOG_SIZE, 0, 0, 0, 0, 0, null);
+
+    public LoadOptions withLogLevel(int level) {
+        return new LoadOptions(level, initialLogSize, btfFd, attachProgFd, attachBtfObjFd, ifindex, tokenFd, fdArray);
+    }
+
+    public LoadOptions withInitialLogSize(int size) {
+        return new LoadOptions(logLevel, size, btfFd, attachProgFd, attachBtfObjFd, ifindex, tokenFd, fdArray);
+    }
+
+    public LoadOptions withBtfFd(int fd) {
+        return new LoadOptions(logLevel, initialLogSize, fd, attachProgFd, attachBtfObjFd, ifindex, tokenFd, fdArray);
+    }
+
+    public LoadOptions withAttachProgFd(int fd) {
+        return new LoadOptions(logLevel, initialLogSize, btfFd, fd, attachBtfObjFd, ifindex, tokenFd, fdArray);
+    }
+
+    public LoadOptions withTokenFd(int fd) {
+        return new LoadOptions(logLevel, initialLogSize, btfFd, attachProgFd, attachBtfObjFd, ifindex, fd, fdArray);
+    }
+
+    public LoadOptions withFdArray(int[] fds) {
+        return new LoadOptions(logLevel, initialLogSize, btfFd, attachProgFd, attachBtfObjFd, ifindex, tokenFd, fds);
+    }
+}

@@ -1,0 +1,328 @@
+package io.ebpf4j.program;
+
+import io.ebpf4j.BpfException;
+import io.ebpf4j.Errno;
+import io.ebpf4j.SizeMismatchException;
+import io.ebpf4j.SyscallException;
+import io.ebpf4j.VerifierException;
+import io.ebpf4j.kernel.Attr;
+import io.ebpf4j.kernel.Bpf;
+import io.ebpf4j.kernel.BpfCmd;
+import io.ebpf4j.kernel.Fd;
+import io.ebpf4j.map.BpfMap;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * A program loaded into the kernel. Owns its file descriptor; {@link #close()} releases it (the kernel frees the
+ * program when nothing else — a link, a pin, a prog array — holds it).
+ */
+public final class Program implements AutoCloseable {
+    /** The kernel refuses logs larger than this ({@code UINT_MAX >> 2}); we stop growing a little before. */
+    static final int MAX_LOG_SIZE = Integer.MAX_VALUE >> 1;
+
+    private final Fd fd;
+    private final String name;
+    private final int rawType;
+    private final String verifierLog;
+
+    private Program(Fd fd, String name, int rawType, String verifierLog) {
+        this.fd = fd;
+        this.name = name;
+        this.rawType = rawType;
+        this.verifierLog = verifierLog;
+    }
+
+    public static Program load(ProgramSpec spec) {
+        return load(spec, LoadOptions.DEFAULT);
+    }
+
+    /**
+     * Loads a program. Without a log level, the first attempt asks for no log (as libbpf does: cheaper); if it
+     * fails, the load is retried with a verbose log that grows until the whole log fits, and the failure becomes
+     * a {@link VerifierException} holding that log.
+     */
+    public static Program load(ProgramSpec spec, LoadOptions options) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment insns = arena.allocate(spec.bytecode().length, 8);
+            MemorySegment.copy(spec.bytecode(), 0, insns, ValueLayout.JAVA_BYTE, 0, spec.bytecode().length);
+            MemorySegment fdArray = MemorySegment.NULL;
+            int fdCount = 0;
+            if (options.fdArray() != null && options.fdArray().length > 0) {
+                fdArray = arena.allocateFrom(ValueLayout.JAVA_INT, options.fdArray());
+                fdCount = options.fdArray().length;
+            }
+            Bpf.ProgLoad p = new Bpf.ProgLoad(spec.type().value(), insns, spec.license(), spec.kernVersion(),
+                    spec.flags(), kernelName(spec.name()), options.ifindex(),
+                    spec.expectedAttachType() == null ? 0 : spec.expectedAttachType().value(), options.btfFd(), 0,
+                    MemorySegment.NULL, 0, 0, MemorySegment.NULL, 0, spec.attachBtfId(),
+                    options.attachProgFd() != 0 ? options.attachProgFd() : options.attachBtfObjFd(), fdArray, 0,
+                    options.tokenFd());
+            // fd_array_cnt (6.14+) would make the kernel bind every fd in the array; we only pass the array.
+            assert fdCount >= 0;
+            return loadWithLog(p, spec, options);
+        }
+    }
+
+    private static Program loadWithLog(Bpf.ProgLoad p, ProgramSpec spec, LoadOptions options) {
+        Bpf.LoadAttempt first = null;
+        if (options.logLevel() == 0) {
+            first = Bpf.progLoad(p, null, 0);
+            if (first.fd() >= 0) {
+                return new Program(Fd.own(first.fd(), "program '" + spec.name() + "'"), spec.name(),
+                        spec.type().value(), "");
+            }
+        }
+        int level = Math.max(1, options.logLevel());
+        long size = Math.max(options.initialLogSize(), 4096);
+        while (true) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment log = arena.allocate(size);
+                Bpf.LoadAttempt a = Bpf.progLoad(p, log, level);
+                String text = log.getString(0);
+                if (a.fd() >= 0) {
+                    return new Program(Fd.own(a.fd(), "program '" + spec.name() + "'"), spec.name(),
+                            spec.type().value(), options.logLevel() > 0 ? text : "");
+                }
+                boolean logTooSmall = a.errno() == Errno.ENOSPC.number();
+                if (logTooSmall && size < MAX_LOG_SIZE) {
+                    long need = a.logTrueSize() > size ? a.logTrueSize() + 1L : size * 2;
+                    size = Math.min(need, MAX_LOG_SIZE);
+                    continue;
+                }
+                throw loadFailure(spec, a.errno(), text, first);
+            }
+        }
+    }
+
+    private static RuntimeException loadFailure(ProgramSpec spec, int errno, String log, Bpf.LoadAttempt first) {
+        String name = spec.name().isEmpty() ? "(unnamed)" : spec.name();
+        boolean verifier = !log.isBlank() || errno == Errno.EACCES.number();
+        if (verifier) {
+            return new VerifierException(name, errno, log, null);
+        }
+        String hint;
+        if (errno == Errno.EPERM.number()) {
+            hint = "the kernel refused with no verifier log: run as root (or with CAP_BPF, CAP_PERFMON, "
+                    + "CAP_NET_ADMIN), or this kernel lacks what program type " + spec.type().displayName()
+                    + " needs (e.g. BPF trampolines for fentry/fexit/lsm)";
+        } else if (errno == Errno.EINVAL.number()) {
+            hint = "the kernel refused program type " + spec.type().displayName()
+                    + (spec.expectedAttachType() == null ? "" : " with attach type " + spec.expectedAttachType().displayName())
+                    + " before verifying: the type, attach type, flags or license may not fit this kernel";
+        } else if (errno == Errno.E2BIG.number()) {
+            hint = "the program has " + spec.instructionCount() + " instructions, more than the kernel accepts";
+        } else {
+            hint = null;
+        }
+        return new SyscallException("BPF_PROG_LOAD", errno, "program '" + name + "'", hint);
+    }
+
+    /** The name the kernel keeps: at most 15 characters from {@code [A-Za-z0-9_.]}. */
+    static String kernelName(String name) {
+        return BpfMap.kernelName(name);
+    }
+
+    // ---- opening existing programs ----
+
+    public static Program openPinned(Path path) {
+        Fd fd = Bpf.objGet(path.toString(), 0);
+        return fromFd(fd);
+    }
+
+    public static Program fromId(int id) {
+        return fromFd(Bpf.fdById(BpfCmd.PROG_GET_FD_BY_ID, id, 0, "program"));
+    }
+
+    /** Every program id the kernel has now, in order. */
+    public static List<Integer> ids() {
+        List<Integer> ids = new ArrayList<>();
+        for (int id = Bpf.nextId(BpfCmd.PROG_GET_NEXT_ID, 0); id != 0; id = Bpf.nextId(BpfCmd.PROG_GET_NEXT_ID, id)) {
+            ids.add(id);
+        }
+        return ids;
+    }
+
+    private static Program fromFd(Fd fd) {
+        try {
+            ProgramInfo info = info(fd.get(), "program fd " + fd.number(), false);
+            return new Program(fd, info.name(), info.rawType(), "");
+        } catch (RuntimeException e) {
+            fd.close();
+            throw e;
+        }
+    }
+
+    // ---- use ----
+
+    public String name() {
+        return name;
+    }
+
+    public ProgramType type() {
+        return ProgramType.of(rawType).orElse(ProgramType.UNSPEC);
+    }
+
+    public int fd() {
+        return fd.get();
+    }
+
+    /** The verifier's log of a load that asked for one ({@link LoadOptions#logLevel()} above 0), else empty. */
+    public String verifierLog() {
+        return verifierLog;
+    }
+
+    /** Runs the program once in the kernel on {@code run}'s input ({@code BPF_PROG_TEST_RUN}). */
+    public TestRun.Result testRun(TestRun run) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment dataIn = run.data() == null ? null : arena.allocateFrom(ValueLayout.JAVA_BYTE, run.data());
+            MemorySegment dataOut = run.dataOutSize() > 0 ? arena.allocate(run.dataOutSize()) : null;
+            MemorySegment ctxIn = run.ctx() == null ? null : arena.allocateFrom(ValueLayout.JAVA_BYTE, run.ctx());
+            MemorySegment ctxOut = run.ctxOutSize() > 0 ? arena.allocate(run.ctxOutSize()) : null;
+            Bpf.TestRunOut out;
+            try {
+                out = Bpf.progTestRun(fd.get(), new Bpf.TestRun(dataIn, dataOut, ctxIn, ctxOut, run.repeat(),
+                        run.flags(), run.cpu(), run.batchSize()), "program '" + name + "'");
+            } catch (SyscallException e) {
+                if (e.errno() == Errno.ENOSPC) {
+                    throw new SizeMismatchException("test-run output buffer of program '" + name
+                            + "' (the program's output is larger)", run.dataOutSize() * 2L, run.dataOutSize());
+                }
+                if (e.errno() == Errno.ENOTSUPP || e.errno() == Errno.EOPNOTSUPP) {
+                    throw new SyscallException(e.call(), e.errnoNumber(), e.object(),
+                            "the kernel cannot test-run programs of type " + type().displayName());
+                }
+                throw e;
+            }
+            byte[] data = dataOut == null ? new byte[0]
+                    : dataOut.asSlice(0, Math.min(out.dataSizeOut(), dataOut.byteSize())).toArray(ValueLayout.JAVA_BYTE);
+            byte[] ctx = ctxOut == null ? new byte[0]
+                    : ctxOut.asSlice(0, Math.min(out.ctxSizeOut(), ctxOut.byteSize())).toArray(ValueLayout.JAVA_BYTE);
+            return new TestRun.Result(out.retval(), out.durationNs(), data, ctx);
+        }
+    }
+
+    /**
+     * Runs the program {@code repeat} times on {@code data} (native memory) and returns its return value:
+     * the allocation-free path for benchmarks and event producers.
+     */
+    public int run(MemorySegment data, int repeat) {
+        return Bpf.progTestRun(fd.get(), new Bpf.TestRun(data, null, null, null, repeat, 0, 0, 0),
+                "program '" + name + "'").retval();
+    }
+
+    /** Keeps {@code map} alive as long as this program (e.g. {@code .rodata} a program reads only by value). */
+    public void bindMap(BpfMap map) {
+        Bpf.progBindMap(fd.get(), map.fd(), "program '" + name + "'");
+    }
+
+    public void pin(Path path) {
+        Path parent = path.toAbsolutePath().getParent();
+        if (parent != null && !Files.isDirectory(parent)) {
+            try {
+                Files.createDirectories(parent);
+            } catch (IOException e) {
+                throw new BpfException("cannot create pin directory " + parent + ": " + e.getMessage(), e);
+            }
+        }
+        Bpf.objPin(fd.get(), path.toString(), "program '" + name + "'");
+    }
+
+    public int id() {
+        return info(fd.get(), "program '" + name + "'", false).id();
+    }
+
+    /** The kernel's view of this program, without instruction dumps. */
+    public ProgramInfo info() {
+        return info(fd.get(), "program '" + name + "'", false);
+    }
+
+    /** The kernel's view including the xlated and jited instructions (needs root). */
+    public ProgramInfo infoWithInstructions() {
+        return info(fd.get(), "program '" + name + "'", true);
+    }
+
+    /**
+     * Reads {@code bpf_prog_info} in two steps: the first call says how long the arrays are, the second fills
+     * them.
+     */
+    static ProgramInfo info(int fd, String what, boolean withInstructions) {
+        var l = Attr.PROG_INFO;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(l.layout());
+            Bpf.objInfo(fd, s, what);
+            int nrMaps = s.get(ValueLayout.JAVA_INT, l.offset("nr_map_ids"));
+            int xlatedLen = withInstructions ? s.get(ValueLayout.JAVA_INT, l.offset("xlated_prog_len")) : 0;
+            int jitedLen = withInstructions ? s.get(ValueLayout.JAVA_INT, l.offset("jited_prog_len")) : 0;
+            MemorySegment maps = arena.allocate(Math.max(4, nrMaps * 4L), 4);
+            MemorySegment xlated = arena.allocate(Math.max(8, xlatedLen), 8);
+            MemorySegment jited = arena.allocate(Math.max(8, jitedLen), 8);
+            if (nrMaps > 0 || xlatedLen > 0 || jitedLen > 0) {
+                s.fill((byte) 0);
+                s.set(ValueLayout.JAVA_INT, l.offset("nr_map_ids"), nrMaps);
+                s.set(ValueLayout.JAVA_LONG, l.offset("map_ids"), maps.address());
+                s.set(ValueLayout.JAVA_INT, l.offset("xlated_prog_len"), xlatedLen);
+                s.set(ValueLayout.JAVA_LONG, l.offset("xlated_prog_insns"), xlatedLen > 0 ? xlated.address() : 0);
+                s.set(ValueLayout.JAVA_INT, l.offset("jited_prog_len"), jitedLen);
+                s.set(ValueLayout.JAVA_LONG, l.offset("jited_prog_insns"), jitedLen > 0 ? jited.address() : 0);
+                Bpf.objInfo(fd, s, what);
+            }
+            List<Integer> mapIds = new ArrayList<>();
+            int gotMaps = Math.min(nrMaps, s.get(ValueLayout.JAVA_INT, l.offset("nr_map_ids")));
+            for (int i = 0; i < gotMaps; i++) {
+                mapIds.add(maps.getAtIndex(ValueLayout.JAVA_INT, i));
+            }
+            int gotX = Math.min(xlatedLen, s.get(ValueLayout.JAVA_INT, l.offset("xlated_prog_len")));
+            int gotJ = Math.min(jitedLen, s.get(ValueLayout.JAVA_INT, l.offset("jited_prog_len")));
+            byte[] name = s.asSlice(l.offset("name"), Attr.OBJ_NAME_LEN).toArray(ValueLayout.JAVA_BYTE);
+            int n = 0;
+            while (n < name.length && name[n] != 0) {
+                n++;
+            }
+            return new ProgramInfo(s.get(ValueLayout.JAVA_INT, l.offset("id")), s.get(ValueLayout.JAVA_INT, l.offset("type")),
+                    new String(name, 0, n, StandardCharsets.UTF_8),
+                    HexFormat.of().formatHex(s.asSlice(l.offset("tag"), 8).toArray(ValueLayout.JAVA_BYTE)),
+                    s.get(ValueLayout.JAVA_LONG, l.offset("load_time")), s.get(ValueLayout.JAVA_INT, l.offset("created_by_uid")),
+                    List.copyOf(mapIds), xlated.asSlice(0, gotX).toArray(ValueLayout.JAVA_BYTE),
+                    jited.asSlice(0, gotJ).toArray(ValueLayout.JAVA_BYTE), s.get(ValueLayout.JAVA_INT, l.offset("btf_id")),
+                    (s.get(ValueLayout.JAVA_INT, l.offset("gpl_compatible")) & 1) != 0,
+                    s.get(ValueLayout.JAVA_LONG, l.offset("run_time_ns")), s.get(ValueLayout.JAVA_LONG, l.offset("run_cnt")),
+                    s.get(ValueLayout.JAVA_LONG, l.offset("recursion_misses")),
+                    s.get(ValueLayout.JAVA_INT, l.offset("verified_insns")), s.get(ValueLayout.JAVA_INT, l.offset("ifindex")),
+                    s.get(ValueLayout.JAVA_INT, l.offset("attach_btf_obj_id")),
+                    s.get(ValueLayout.JAVA_INT, l.offset("attach_btf_id")));
+        }
+    }
+
+    /**
+     * Turns on the kernel's run-time statistics for every program ({@code run_time_ns}, {@code run_cnt} in
+     * {@link ProgramInfo}) until the returned handle is closed.
+     */
+    public static AutoCloseable enableRunTimeStats() {
+        Fd fd = Bpf.enableStats(Bpf.BPF_STATS_RUN_TIME);
+        return fd::close;
+    }
+
+    @Override
+    public void close() {
+        fd.close();
+    }
+
+    public boolean isClosed() {
+        return fd.isClosed();
+    }
+
+    @Override
+    public String toString() {
+        return "program '" + name + "' (" + type().displayName() + ")";
+    }
+}
