@@ -1,0 +1,331 @@
+package io.ebpf4j.map;
+
+import io.ebpf4j.Errno;
+import io.ebpf4j.KernelAccess;
+import io.ebpf4j.Mounts;
+import io.ebpf4j.SizeMismatchException;
+import io.ebpf4j.SyscallException;
+import io.ebpf4j.btf.LoadedBtf;
+import io.ebpf4j.features.FeatureStatus;
+import io.ebpf4j.features.Features;
+import io.ebpf4j.kernel.Cpus;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MapKernelTest {
+    @BeforeAll
+    static void kernel() {
+        KernelAccess.assume();
+    }
+
+    private static byte[] le32(int v) {
+        return new byte[] {(byte) v, (byte) (v >> 8), (byte) (v >> 16), (byte) (v >> 24)};
+    }
+
+    private static byte[] le64(long v) {
+        byte[] b = new byte[8];
+        for (int i = 0; i < 8; i++) {
+            b[i] = (byte) (v >> (8 * i));
+        }
+        return b;
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = MapType.class, mode = EnumSource.Mode.EXCLUDE, names = "UNSPEC")
+    void createsEveryMapTypeThisKernelSupports(MapType type) {
+        FeatureStatus probe = Features.mapType(type);
+        Assumptions.assumeTrue(probe.supported(), () -> type + " is not supported here: " + probe.reason());
+        Assumptions.assumeFalse(type == MapType.STRUCT_OPS,
+                "creating a struct_ops map needs the vmlinux BTF id of a bpf_struct_ops_* type; reading kernel BTF arrives with the BTF issue");
+        MapSpec spec = Features.minimalSpec(type).withName("t_" + type.displayName());
+        LoadedBtf btf = Features.needsStorageBtf(type) ? LoadedBtf.load(Features.storageBtf()) : null;
+        try (BpfMap m = BpfMap.create(spec, btf == null ? BpfMap.CreateOptions.DEFAULT
+                : BpfMap.CreateOptions.DEFAULT.withBtfFd(btf.fd()))) {
+            MapInfo info = m.info();
+            assertEquals(type.value(), info.rawType());
+            assertEquals(spec.keySize(), info.keySize());
+            assertEquals(spec.valueSize(), info.valueSize());
+            assertEquals(BpfMap.kernelName(spec.name()), info.name());
+            assertTrue(BpfMap.ids().contains(info.id()));
+        } finally {
+            if (btf != null) {
+                btf.close();
+            }
+        }
+    }
+
+    @Test
+    void hashCrudWithFlags() {
+        try (BpfMap m = BpfMap.create(MapSpec.of(MapType.HASH, 4, 8, 4).withName("crud"))) {
+            assertTrue(m.lookup(le32(1)).isEmpty());
+            m.update(le32(1), le64(100));
+            assertArrayEquals(le64(100), m.lookup(le32(1)).orElseThrow());
+            SyscallException exists = assertThrows(SyscallException.class,
+                    () -> m.update(le32(1), le64(5), UpdateFlag.NOEXIST));
+            assertEquals(Errno.EEXIST, exists.errno());
+            SyscallException absent = assertThrows(SyscallException.class,
+                    () -> m.update(le32(2), le64(5), UpdateFlag.EXIST));
+            assertEquals(Errno.ENOENT, absent.errno());
+            m.update(le32(1), le64(7), UpdateFlag.EXIST);
+            assertArrayEquals(le64(7), m.lookup(le32(1)).orElseThrow());
+            for (int i = 2; i <= 4; i++) {
+                m.update(le32(i), le64(i));
+            }
+            SyscallException full = assertThrows(SyscallException.class, () -> m.update(le32(9), le64(9)));
+            assertEquals(Errno.E2BIG, full.errno());
+            assertTrue(full.getMessage().contains("full"), full.getMessage());
+            Set<Integer> keys = new HashSet<>();
+            for (byte[] k : m.keys()) {
+                keys.add(MemorySegment.ofArray(k).get(Codec.NATIVE_INT, 0));
+            }
+            assertEquals(Set.of(1, 2, 3, 4), keys);
+            assertTrue(m.delete(le32(1)));
+            assertFalse(m.delete(le32(1)));
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment v = a.allocate(8);
+                assertTrue(m.lookupAndDelete(MemorySegment.ofArray(le32(2)), v));
+                assertEquals(2L, v.get(ValueLayout.JAVA_LONG, 0));
+                assertFalse(m.lookupAndDelete(MemorySegment.ofArray(le32(2)), v));
+            }
+        }
+    }
+
+    @Test
+    void wrongSizesAreRefusedBeforeTheSyscall() {
+        try (BpfMap m = BpfMap.create(MapSpec.of(MapType.HASH, 4, 8, 4).withName("sizes"))) {
+            SizeMismatchException k = assertThrows(SizeMismatchException.class, () -> m.lookup(new byte[8]));
+            assertEquals(4, k.expected());
+            assertTrue(k.getMessage().contains("must be 4 bytes"), k.getMessage());
+            SizeMismatchException v = assertThrows(SizeMismatchException.class, () -> m.update(le32(1), le32(1)));
+            assertEquals(8, v.expected());
+            assertThrows(SizeMismatchException.class, () -> m.typed(Codec.INT, Codec.INT));
+        }
+    }
+
+    @Test
+    void badCreateSaysWhichAttributeIsSuspicious() {
+        SyscallException e = assertThrows(SyscallException.class,
+                () -> BpfMap.create(MapSpec.of(MapType.ARRAY, 8, 8, 1).withName("bad")));
+        assertEquals(Errno.EINVAL, e.errno());
+        assertTrue(e.getMessage().contains("key_size must be 4"), e.getMessage());
+        assertTrue(e.getMessage().contains("BPF_MAP_CREATE"), e.getMessage());
+    }
+
+    @Test
+    void typedViewAndArrays() {
+        try (BpfMap m = BpfMap.create(MapSpec.of(MapType.ARRAY, 4, 8, 3).withName("arr"))) {
+            var t = m.typed(Codec.INT, Codec.LONG);
+            assertEquals(0L, t.get(2).orElseThrow());
+            t.put(2, 99L);
+            assertEquals(99L, t.get(2).orElseThrow());
+            assertTrue(t.get(3).isEmpty());
+            assertEquals(3, t.entries().size());
+            SyscallException e = assertThrows(SyscallException.class, () -> t.remove(1));
+            assertTrue(e.getMessage().contains("cannot be deleted"), e.getMessage());
+        }
+    }
+
+    @Test
+    void perCpuValuesHaveOneSlotPerPossibleCpu() {
+        int cpus = Cpus.possibleCount();
+        for (MapType type : List.of(MapType.PERCPU_HASH, MapType.PERCPU_ARRAY, MapType.LRU_PERCPU_HASH)) {
+            try (BpfMap m = BpfMap.create(MapSpec.of(type, 4, 4, 4).withName("pcpu"))) {
+                assertEquals(cpus, m.cpuSlots());
+                assertEquals(8 * cpus, m.valueBufferSize());
+                List<byte[]> values = new ArrayList<>();
+                for (int c = 0; c < cpus; c++) {
+                    values.add(le32(1000 + c));
+                }
+                m.updatePerCpu(le32(1), values, UpdateFlag.ANY);
+                List<byte[]> back = m.lookupPerCpu(le32(1)).orElseThrow();
+                assertEquals(cpus, back.size());
+                for (int c = 0; c < cpus; c++) {
+                    assertArrayEquals(le32(1000 + c), back.get(c), type + " cpu " + c);
+                }
+                assertThrows(SizeMismatchException.class, () -> m.updatePerCpu(le32(1), List.of(le32(1)), UpdateFlag.ANY));
+            }
+        }
+    }
+
+    @Test
+    void batchesWalkAndChangeWholeMaps() {
+        int n = 10_000;
+        try (BpfMap m = BpfMap.create(MapSpec.of(MapType.HASH, 4, 8, n).withName("batch"));
+             Arena a = Arena.ofConfined()) {
+            MemorySegment keys = a.allocate(4L * n);
+            MemorySegment values = a.allocate(8L * n);
+            for (int i = 0; i < n; i++) {
+                keys.setAtIndex(ValueLayout.JAVA_INT, i, i);
+                values.setAtIndex(ValueLayout.JAVA_LONG, i, i * 3L);
+            }
+            assertEquals(n, m.updateBatch(keys, values, n, UpdateFlag.ANY));
+            MemorySegment outKeys = a.allocate(4L * 1000);
+            MemorySegment outValues = a.allocate(8L * 1000);
+            long sum = 0;
+            int seen = 0;
+            try (BatchCursor cursor = new BatchCursor(4)) {
+                while (!cursor.isDone()) {
+                    int got = m.lookupBatch(cursor, outKeys, outValues, 1000);
+                    for (int i = 0; i < got; i++) {
+                        int k = outKeys.getAtIndex(ValueLayout.JAVA_INT, i);
+                        assertEquals(k * 3L, outValues.getAtIndex(ValueLayout.JAVA_LONG, i));
+                        sum += k;
+                    }
+                    seen += got;
+                }
+            }
+            assertEquals(n, seen);
+            assertEquals((long) n * (n - 1) / 2, sum);
+            assertEquals(100, m.deleteBatch(keys, 100));
+            assertTrue(m.lookup(le32(5)).isEmpty());
+            int drained = 0;
+            try (BatchCursor cursor = new BatchCursor(4)) {
+                while (!cursor.isDone()) {
+                    drained += m.lookupAndDeleteBatch(cursor, outKeys, outValues, 1000);
+                }
+            }
+            assertEquals(n - 100, drained);
+            assertFalse(m.keys().iterator().hasNext());
+        }
+    }
+
+    @Test
+    void mmapAndFreeze() {
+        try (BpfMap m = BpfMap.create(MapSpec.of(MapType.ARRAY, 4, 8, 16).withName("mm").withFlags(MapFlags.MMAPABLE))) {
+            MemorySegment mem = m.mmap();
+            mem.setAtIndex(ValueLayout.JAVA_LONG, 5, 12345L);
+            assertArrayEquals(le64(12345L), m.lookup(le32(5)).orElseThrow());
+            m.update(le32(6), le64(777));
+            assertEquals(777L, mem.getAtIndex(ValueLayout.JAVA_LONG, 6));
+        }
+        try (BpfMap m = BpfMap.create(MapSpec.of(MapType.ARRAY, 4, 8, 2).withName("frz"))) {
+            m.update(le32(0), le64(1));
+            m.freeze();
+            assertTrue(m.isFrozen());
+            assertTrue(m.info().frozen());
+            SyscallException e = assertThrows(SyscallException.class, () -> m.update(le32(0), le64(2)));
+            assertEquals(Errno.EPERM, e.errno());
+            assertTrue(e.getMessage().contains("frozen"), e.getMessage());
+            assertArrayEquals(le64(1), m.lookup(le32(0)).orElseThrow());
+        }
+        try (BpfMap m = BpfMap.create(MapSpec.of(MapType.HASH, 4, 8, 2).withName("nomm"))) {
+            assertThrows(io.ebpf4j.BpfException.class, m::mmap);
+        }
+    }
+
+    @Test
+    void pinReopenAndOpenById() throws Exception {
+        Path root = Mounts.bpffs().resolve("ebpf4j-test-" + ProcessHandle.current().pid());
+        Path pin = root.resolve("maps/pinned");
+        try (BpfMap m = BpfMap.create(MapSpec.of(MapType.HASH, 4, 8, 4).withName("pinned"))) {
+            m.update(le32(3), le64(33));
+            m.pin(pin);
+            assertTrue(Files.exists(pin));
+            try (BpfMap again = BpfMap.openPinned(pin)) {
+                assertEquals("pinned", again.name());
+                assertEquals(MapType.HASH, again.type());
+                assertArrayEquals(le64(33), again.lookup(le32(3)).orElseThrow());
+                again.update(le32(4), le64(44));
+            }
+            assertArrayEquals(le64(44), m.lookup(le32(4)).orElseThrow());
+            try (BpfMap byId = BpfMap.fromId(m.id())) {
+                assertEquals(8, byId.valueSize());
+            }
+            try (BpfMap ro = BpfMap.openPinned(pin, true)) {
+                SyscallException e = assertThrows(SyscallException.class, () -> ro.update(le32(1), le64(1)));
+                assertEquals(Errno.EPERM, e.errno());
+            }
+            SyscallException dup = assertThrows(SyscallException.class, () -> m.pin(pin));
+            assertEquals(Errno.EEXIST, dup.errno());
+        } finally {
+            Files.deleteIfExists(pin);
+            Files.deleteIfExists(pin.getParent());
+            Files.deleteIfExists(root);
+        }
+        SyscallException gone = assertThrows(SyscallException.class, () -> BpfMap.openPinned(pin));
+        assertEquals(Errno.ENOENT, gone.errno());
+        assertTrue(gone.getMessage().contains("nothing is pinned"), gone.getMessage());
+    }
+
+    @Test
+    void queueStackBloomAndLpm() {
+        try (BpfMap q = BpfMap.create(MapSpec.of(MapType.QUEUE, 0, 4, 4).withName("q"));
+             BpfMap s = BpfMap.create(MapSpec.of(MapType.STACK, 0, 4, 4).withName("s"));
+             Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(4);
+            for (int i = 1; i <= 3; i++) {
+                v.set(ValueLayout.JAVA_INT, 0, i);
+                q.push(v);
+                s.push(v);
+            }
+            assertTrue(q.peek(v));
+            assertEquals(1, v.get(ValueLayout.JAVA_INT, 0));
+            assertTrue(q.pop(v));
+            assertEquals(1, v.get(ValueLayout.JAVA_INT, 0));
+            assertTrue(s.pop(v));
+            assertEquals(3, v.get(ValueLayout.JAVA_INT, 0));
+            q.pop(v);
+            q.pop(v);
+            assertFalse(q.pop(v));
+        }
+        try (BpfMap b = BpfMap.create(MapSpec.of(MapType.BLOOM_FILTER, 0, 4, 100).withMapExtra(3).withName("bloom"));
+             Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(4);
+            v.set(ValueLayout.JAVA_INT, 0, 42);
+            b.push(v);
+            assertTrue(b.peek(v));
+        }
+        try (BpfMap lpm = BpfMap.create(MapSpec.of(MapType.LPM_TRIE, 8, 4, 16).withFlags(MapFlags.NO_PREALLOC).withName("lpm"))) {
+            // key: u32 prefix length, then an IPv4 address; 10.0.0.0/8 -> 1
+            lpm.update(new byte[] {8, 0, 0, 0, 10, 0, 0, 0}, le32(1));
+            assertArrayEquals(le32(1), lpm.lookup(new byte[] {32, 0, 0, 0, 10, 1, 2, 3}).orElseThrow());
+            assertTrue(lpm.lookup(new byte[] {32, 0, 0, 0, 11, 1, 2, 3}).isEmpty());
+        }
+    }
+
+    @Test
+    void mapInMapHoldsInnerMaps() {
+        MapSpec innerSpec = MapSpec.of(MapType.ARRAY, 4, 4, 1);
+        try (BpfMap outer = BpfMap.create(MapSpec.of(MapType.HASH_OF_MAPS, 4, 4, 4).withInnerMap(innerSpec).withName("outer"));
+             BpfMap inner = BpfMap.create(innerSpec.withName("inner"))) {
+            outer.update(le32(7), le32(inner.fd()));
+            // Lookups of map-in-map values return the inner map's id.
+            assertArrayEquals(le32(inner.id()), outer.lookup(le32(7)).orElseThrow());
+        }
+        SyscallException e = assertThrows(SyscallException.class,
+                () -> BpfMap.create(MapSpec.of(MapType.ARRAY_OF_MAPS, 4, 4, 1).withName("noinner")));
+        assertTrue(e.getMessage().contains("needs an inner map"), e.getMessage());
+    }
+
+    @Test
+    void numaNodeAndLru() {
+        try (BpfMap m = BpfMap.create(MapSpec.of(MapType.HASH, 4, 4, 4).withNumaNode(0).withName("numa"))) {
+            assertTrue((m.info().flags() & MapFlags.NUMA_NODE) != 0);
+        }
+        try (BpfMap lru = BpfMap.create(MapSpec.of(MapType.LRU_HASH, 4, 4, 64).withName("lru"))) {
+            for (int i = 0; i < 1000; i++) {
+                lru.update(le32(i), le32(i));
+            }
+            assertTrue(lru.lookup(le32(999)).isPresent(), "the newest key survives eviction");
+        }
+    }
+}
