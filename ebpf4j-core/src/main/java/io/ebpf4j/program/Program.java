@@ -183,6 +183,9 @@ public final class Program implements AutoCloseable {
 
     /** Runs the program once in the kernel on {@code run}'s input ({@code BPF_PROG_TEST_RUN}). */
     public TestRun.Result testRun(TestRun run) {
+        if (type() == ProgramType.SYSCALL) {
+            return testRunSyscall(run);
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment dataIn = run.data() == null ? null : arena.allocateFrom(ValueLayout.JAVA_BYTE, run.data());
             MemorySegment dataOut = run.dataOutSize() > 0 ? arena.allocate(run.dataOutSize()) : null;
@@ -208,6 +211,23 @@ public final class Program implements AutoCloseable {
             byte[] ctx = ctxOut == null ? new byte[0]
                     : ctxOut.asSlice(0, Math.min(out.ctxSizeOut(), ctxOut.byteSize())).toArray(ValueLayout.JAVA_BYTE);
             return new TestRun.Result(out.retval(), out.durationNs(), data, ctx);
+        }
+    }
+
+    /**
+     * Syscall programs run once on a context the kernel writes back into the input buffer; it refuses data,
+     * an output context and a repeat count. The result's {@code ctxOut} is that written-back context.
+     */
+    private TestRun.Result testRunSyscall(TestRun run) {
+        if (run.data() != null) {
+            throw new IllegalArgumentException("syscall programs take no packet data, only a context");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ctx = run.ctx() == null ? null : arena.allocateFrom(ValueLayout.JAVA_BYTE, run.ctx());
+            Bpf.TestRunOut out = Bpf.progTestRun(fd.get(), new Bpf.TestRun(null, null, ctx, null, 0, 0, 0, 0),
+                    "program '" + name + "'");
+            return new TestRun.Result(out.retval(), 0, new byte[0],
+                    ctx == null ? new byte[0] : ctx.toArray(ValueLayout.JAVA_BYTE));
         }
     }
 
