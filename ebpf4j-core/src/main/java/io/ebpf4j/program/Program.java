@@ -183,8 +183,9 @@ public final class Program implements AutoCloseable {
 
     /** Runs the program once in the kernel on {@code run}'s input ({@code BPF_PROG_TEST_RUN}). */
     public TestRun.Result testRun(TestRun run) {
-        if (type() == ProgramType.SYSCALL) {
-            return testRunSyscall(run);
+        ContextOnlyRun shape = ContextOnlyRun.of(type());
+        if (shape != null) {
+            return testRunContextOnly(run, shape);
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment dataIn = run.data() == null ? null : arena.allocateFrom(ValueLayout.JAVA_BYTE, run.data());
@@ -215,19 +216,43 @@ public final class Program implements AutoCloseable {
     }
 
     /**
-     * Syscall programs run once on a context the kernel writes back into the input buffer; it refuses data,
-     * an output context and a repeat count. The result's {@code ctxOut} is that written-back context.
+     * Program types whose test run takes only a context and runs once: the kernel refuses data, an output
+     * context and a repeat count for them. Syscall programs get their context written back.
      */
-    private TestRun.Result testRunSyscall(TestRun run) {
+    enum ContextOnlyRun {
+        RAW_TRACEPOINT(false), SYSCALL(true), TRACING(false);
+
+        final boolean writesBack;
+
+        ContextOnlyRun(boolean writesBack) {
+            this.writesBack = writesBack;
+        }
+
+        static ContextOnlyRun of(ProgramType t) {
+            return switch (t) {
+                case RAW_TRACEPOINT, RAW_TRACEPOINT_WRITABLE -> RAW_TRACEPOINT;
+                case SYSCALL -> SYSCALL;
+                case TRACING -> TRACING;
+                default -> null;
+            };
+        }
+    }
+
+    private TestRun.Result testRunContextOnly(TestRun run, ContextOnlyRun shape) {
         if (run.data() != null) {
-            throw new IllegalArgumentException("syscall programs take no packet data, only a context");
+            throw new IllegalArgumentException(type().displayName() + " programs take no packet data in a test run, "
+                    + "only a context");
+        }
+        if (run.repeat() > 1) {
+            throw new IllegalArgumentException(type().displayName() + " programs run once per test run; call "
+                    + "testRun again to repeat");
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ctx = run.ctx() == null ? null : arena.allocateFrom(ValueLayout.JAVA_BYTE, run.ctx());
-            Bpf.TestRunOut out = Bpf.progTestRun(fd.get(), new Bpf.TestRun(null, null, ctx, null, 0, 0, 0, 0),
-                    "program '" + name + "'");
-            return new TestRun.Result(out.retval(), 0, new byte[0],
-                    ctx == null ? new byte[0] : ctx.toArray(ValueLayout.JAVA_BYTE));
+            Bpf.TestRunOut out = Bpf.progTestRun(fd.get(), new Bpf.TestRun(null, null, ctx, null, 0, run.flags(),
+                    run.cpu(), 0), "program '" + name + "'");
+            byte[] ctxOut = shape.writesBack && ctx != null ? ctx.toArray(ValueLayout.JAVA_BYTE) : new byte[0];
+            return new TestRun.Result(out.retval(), 0, new byte[0], ctxOut);
         }
     }
 

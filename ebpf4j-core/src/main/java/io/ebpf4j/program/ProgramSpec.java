@@ -33,6 +33,11 @@ public record ProgramSpec(String name, ProgramType type, AttachType expectedAtta
         bytecode = bytecode.clone();
     }
 
+    /** A GPL-licensed program of {@code type} from instructions. */
+    public static ProgramSpec of(String name, ProgramType type, java.util.List<io.ebpf4j.asm.Instruction> insns) {
+        return new ProgramSpec(name, type, null, "GPL", io.ebpf4j.asm.Instruction.encodeAll(insns), 0, 0, 0);
+    }
+
     /** A GPL-licensed program of {@code type} from raw bytecode. */
     public static ProgramSpec of(String name, ProgramType type, byte[] bytecode) {
         return new ProgramSpec(name, type, null, "GPL", bytecode, 0, 0, 0);

@@ -180,7 +180,7 @@ class ProgramKernelTest {
             assertEquals(2 * Instruction.SLOT_SIZE, info.xlated().length);
             assertTrue(info.jited().length > 0);
             assertEquals(code, Instruction.decode(info.xlated()));
-            assertFalse(Disassembler.disassemble(Instruction.decode(info.xlated())).isEmpty());
+            assertFalse(Disassembler.DEFAULT.disassemble(Instruction.decode(info.xlated())).isEmpty());
             assertTrue(Program.ids().contains(info.id()));
             p.pin(pin);
             try (Program again = Program.openPinned(pin); Program byId = Program.fromId(info.id())) {
