@@ -83,12 +83,13 @@ public final class Fd implements AutoCloseable {
             if (!closed.compareAndSet(false, true)) {
                 return;
             }
+            Sys.closeQuietly(fd);
+            // Counted after the close, so that a counted leak is a closed one.
             if (!explicit) {
                 LEAKS.incrementAndGet();
                 LOG.log(System.Logger.Level.WARNING, "ebpf4j: " + what + " (fd " + fd
                         + ") was never closed; the garbage collector closed it. Close it with try-with-resources.");
             }
-            Sys.closeQuietly(fd);
         }
     }
 }
