@@ -1,0 +1,208 @@
+package io.ebpf4j.cli;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.ebpf4j.BpfException;
+import io.ebpf4j.Errno;
+import io.ebpf4j.SyscallException;
+import io.ebpf4j.program.Program;
+import io.ebpf4j.program.ProgramInfo;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+
+/** {@code ebpf4j prog}: the programs loaded in the kernel, shown as {@code bpftool prog show} shows them. */
+@Command(name = "prog", description = "Inspect loaded BPF programs (without a subcommand: show them all).")
+final class ProgCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        return show(List.of());
+    }
+
+    @Command(name = "show", aliases = "list", description = "Show all programs, or those PROG selects.")
+    int show(@Parameters(arity = "0..2", paramLabel = "PROG",
+            description = "id ID | pinned FILE | name NAME | tag TAG") List<String> words) throws IOException {
+        Selector sel = Selector.parse(spec.subcommands().get("show").getCommandSpec(), words,
+                EnumSet.allOf(Selector.Kind.class));
+        Output out = Output.of(spec);
+        if (sel.kind() == Selector.Kind.ID || sel.kind() == Selector.Kind.PINNED) {
+            // One program: opened before anything is written, so a bad id prints only the error. bpftool
+            // answers an object here and an array otherwise.
+            try (Program p = open(sel)) {
+                ProgramInfo info = p.infoWithInstructions();
+                if (out.json()) {
+                    out.json(g -> writeJson(g, p, info));
+                } else {
+                    printText(out.text(), p, info);
+                }
+            }
+        } else {
+            List<Integer> ids = ids(sel);
+            if (out.json()) {
+                out.json(g -> {
+                    g.writeStartArray();
+                    forEach(ids, (p, info) -> writeJson(g, p, info));
+                    g.writeEndArray();
+                });
+            } else {
+                forEach(ids, (p, info) -> printText(out.text(), p, info));
+            }
+        }
+        out.text().flush();
+        return 0;
+    }
+
+    /** Receives each selected program while it is open. */
+    @FunctionalInterface
+    interface Visitor {
+        void visit(Program p, ProgramInfo info) throws IOException;
+    }
+
+    /** The one program an id or pin path names. */
+    private static Program open(Selector sel) {
+        return sel.kind() == Selector.Kind.ID ? Program.fromId(sel.id()) : Pinned.program(sel.path());
+    }
+
+    /**
+     * The ids of the programs {@code sel} selects (all, or by name or tag), found before any output so that
+     * "no such program" is an error rather than an empty list.
+     */
+    private static List<Integer> ids(Selector sel) {
+        if (sel.kind() == Selector.Kind.ALL) {
+            return Program.ids();
+        }
+        List<Integer> ids = new ArrayList<>();
+        for (int id : Program.ids()) {
+            try (Program p = openIfPresent(id)) {
+                ProgramInfo info = p == null ? null : p.info();
+                if (info != null && (sel.kind() == Selector.Kind.NAME && info.name().equals(sel.value())
+                        || sel.kind() == Selector.Kind.TAG && info.tag().equalsIgnoreCase(sel.value()))) {
+                    ids.add(id);
+                }
+            }
+        }
+        if (ids.isEmpty()) {
+            throw new BpfException("no program has " + sel.kind().name().toLowerCase(Locale.ROOT) + " '"
+                    + sel.value() + "'");
+        }
+        return ids;
+    }
+
+    /** Opens each program, hands it to {@code v} and closes it; skips those freed since their id was listed. */
+    private static void forEach(List<Integer> ids, Visitor v) throws IOException {
+        for (int id : ids) {
+            try (Program p = openIfPresent(id)) {
+                if (p != null) {
+                    // Instructions are read only for their lengths (ProgramInfo has no cheaper way to them).
+                    v.visit(p, p.infoWithInstructions());
+                }
+            }
+        }
+    }
+
+    /** The program with this id, or null when it went away since its id was listed. */
+    private static Program openIfPresent(int id) {
+        try {
+            return Program.fromId(id);
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.ENOENT) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    private static void printText(PrintWriter w, Program p, ProgramInfo info) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(info.id()).append(": ").append(info.typeName()).append("  ");
+        if (!info.name().isEmpty()) {
+            sb.append("name ").append(info.name()).append("  ");
+        }
+        sb.append("tag ").append(info.tag());
+        if (info.gplCompatible()) {
+            sb.append("  gpl");
+        }
+        if (info.runTimeNs() != 0) {
+            sb.append(" run_time_ns ").append(info.runTimeNs()).append(" run_cnt ").append(info.runCount());
+        }
+        if (info.recursionMisses() != 0) {
+            sb.append(" recursion_misses ").append(info.recursionMisses());
+        }
+        sb.append('\n');
+        Instant loaded = info.loadTimeNs() == 0 ? null : Proc.sinceBoot(info.loadTimeNs());
+        if (loaded != null) {
+            sb.append("\tloaded_at ").append(Proc.formatLocal(loaded)).append("  uid ").append(info.createdByUid())
+                    .append('\n');
+        }
+        sb.append("\txlated ").append(info.xlated().length).append('B');
+        sb.append(info.jited().length > 0 ? "  jited " + info.jited().length + "B" : "  not jited");
+        long memlock = Proc.fdInfoLong(Proc.fdInfo(p.fd()), "memlock");
+        if (memlock >= 0) {
+            sb.append("  memlock ").append(memlock).append('B');
+        }
+        if (!info.mapIds().isEmpty()) {
+            sb.append("  map_ids ").append(info.mapIds().stream().map(String::valueOf).collect(Collectors.joining(",")));
+        }
+        if (info.btfId() != 0) {
+            sb.append("\n\tbtf_id ").append(info.btfId());
+        }
+        w.println(sb);
+    }
+
+    private static void writeJson(JsonGenerator g, Program p, ProgramInfo info) throws IOException {
+        g.writeStartObject();
+        g.writeNumberField("id", info.id());
+        g.writeStringField("type", info.typeName());
+        if (!info.name().isEmpty()) {
+            g.writeStringField("name", info.name());
+        }
+        g.writeStringField("tag", info.tag());
+        g.writeBooleanField("gpl_compatible", info.gplCompatible());
+        if (info.runTimeNs() != 0) {
+            g.writeNumberField("run_time_ns", info.runTimeNs());
+            g.writeNumberField("run_cnt", info.runCount());
+        }
+        if (info.recursionMisses() != 0) {
+            g.writeNumberField("recursion_misses", info.recursionMisses());
+        }
+        Instant loaded = info.loadTimeNs() == 0 ? null : Proc.sinceBoot(info.loadTimeNs());
+        if (loaded != null) {
+            g.writeNumberField("loaded_at", loaded.getEpochSecond());
+            g.writeNumberField("uid", info.createdByUid());
+        }
+        g.writeNumberField("bytes_xlated", info.xlated().length);
+        g.writeBooleanField("jited", info.jited().length > 0);
+        if (info.jited().length > 0) {
+            g.writeNumberField("bytes_jited", info.jited().length);
+        }
+        long memlock = Proc.fdInfoLong(Proc.fdInfo(p.fd()), "memlock");
+        if (memlock >= 0) {
+            g.writeNumberField("bytes_memlock", memlock);
+        }
+        if (!info.mapIds().isEmpty()) {
+            g.writeArrayFieldStart("map_ids");
+            for (int id : info.mapIds()) {
+                g.writeNumber(id);
+            }
+            g.writeEndArray();
+        }
+        if (info.btfId() != 0) {
+            g.writeNumberField("btf_id", info.btfId());
+        }
+        g.writeNumberField("verified_insns", info.verifiedInstructions());
+        g.writeEndObject();
+    }
+}
