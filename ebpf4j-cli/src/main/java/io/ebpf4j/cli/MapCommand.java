@@ -96,7 +96,7 @@ final class MapCommand implements Callable<Integer> {
 
     /** The one map an id or pin path names. */
     private static BpfMap open(Selector sel) {
-        return sel.kind() == Selector.Kind.ID ? BpfMap.fromId(sel.id()) : Pinned.map(sel.path());
+        return sel.kind() == Selector.Kind.ID ? BpfMap.fromId(sel.id()) : BpfMap.openPinned(sel.path());
     }
 
     /** The one map {@code sel} names; a name must name exactly one map. */

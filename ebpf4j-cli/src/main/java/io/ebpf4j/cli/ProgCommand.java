@@ -42,7 +42,7 @@ final class ProgCommand implements Callable<Integer> {
             // One program: opened before anything is written, so a bad id prints only the error. bpftool
             // answers an object here and an array otherwise.
             try (Program p = open(sel)) {
-                ProgramInfo info = p.infoWithInstructions();
+                ProgramInfo info = p.info();
                 if (out.json()) {
                     out.json(g -> writeJson(g, p, info));
                 } else {
@@ -73,7 +73,7 @@ final class ProgCommand implements Callable<Integer> {
 
     /** The one program an id or pin path names. */
     private static Program open(Selector sel) {
-        return sel.kind() == Selector.Kind.ID ? Program.fromId(sel.id()) : Pinned.program(sel.path());
+        return sel.kind() == Selector.Kind.ID ? Program.fromId(sel.id()) : Program.openPinned(sel.path());
     }
 
     /**
@@ -106,8 +106,7 @@ final class ProgCommand implements Callable<Integer> {
         for (int id : ids) {
             try (Program p = openIfPresent(id)) {
                 if (p != null) {
-                    // Instructions are read only for their lengths (ProgramInfo has no cheaper way to them).
-                    v.visit(p, p.infoWithInstructions());
+                    v.visit(p, p.info());
                 }
             }
         }
@@ -147,8 +146,8 @@ final class ProgCommand implements Callable<Integer> {
             sb.append("\tloaded_at ").append(Proc.formatLocal(loaded)).append("  uid ").append(info.createdByUid())
                     .append('\n');
         }
-        sb.append("\txlated ").append(info.xlated().length).append('B');
-        sb.append(info.jited().length > 0 ? "  jited " + info.jited().length + "B" : "  not jited");
+        sb.append("\txlated ").append(info.xlatedLength()).append('B');
+        sb.append(info.jitedLength() > 0 ? "  jited " + info.jitedLength() + "B" : "  not jited");
         long memlock = Proc.fdInfoLong(Proc.fdInfo(p.fd()), "memlock");
         if (memlock >= 0) {
             sb.append("  memlock ").append(memlock).append('B');
@@ -183,10 +182,10 @@ final class ProgCommand implements Callable<Integer> {
             g.writeNumberField("loaded_at", loaded.getEpochSecond());
             g.writeNumberField("uid", info.createdByUid());
         }
-        g.writeNumberField("bytes_xlated", info.xlated().length);
-        g.writeBooleanField("jited", info.jited().length > 0);
-        if (info.jited().length > 0) {
-            g.writeNumberField("bytes_jited", info.jited().length);
+        g.writeNumberField("bytes_xlated", info.xlatedLength());
+        g.writeBooleanField("jited", info.jitedLength() > 0);
+        if (info.jitedLength() > 0) {
+            g.writeNumberField("bytes_jited", info.jitedLength());
         }
         long memlock = Proc.fdInfoLong(Proc.fdInfo(p.fd()), "memlock");
         if (memlock >= 0) {

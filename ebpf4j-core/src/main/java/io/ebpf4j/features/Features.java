@@ -102,7 +102,9 @@ public final class Features {
         }
         if (needsTarget(type)) {
             // Past the type check, the kernel complains about btf id 1 (not a function / struct).
-            if (a.errno == Errno.EINVAL.number() && !a.log.isBlank()) {
+            boolean refusedTarget = a.errno == Errno.EINVAL.number() || a.errno == Errno.ENOTSUPP.number()
+                    || a.errno == Errno.EOPNOTSUPP.number();
+            if (refusedTarget && !a.log.isBlank()) {
                 return FeatureStatus.yes();
             }
             return FeatureStatus.no(describe(a, "the kernel refused the type before looking at its attach target"));

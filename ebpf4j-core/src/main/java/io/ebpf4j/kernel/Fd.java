@@ -57,6 +57,51 @@ public final class Fd implements AutoCloseable {
         cleanable.clean();
     }
 
+    /** What kind of BPF object a descriptor refers to. */
+    public enum Kind {
+        MAP("bpf-map", "map"), PROGRAM("bpf-prog", "program"), LINK("bpf_link", "link"), BTF("btf", "BTF object"),
+        OTHER("", "file that is not a BPF object");
+
+        private final String inode;
+        private final String noun;
+
+        Kind(String inode, String noun) {
+            this.inode = inode;
+            this.noun = noun;
+        }
+
+        /** How messages name it: "map", "program", "link"... */
+        public String noun() {
+            return noun;
+        }
+    }
+
+    /** The kind of object behind this descriptor, from the kernel's anonymous-inode name for it. */
+    public Kind kind() {
+        String target;
+        try {
+            target = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/" + get())).toString();
+        } catch (java.io.IOException e) {
+            return Kind.OTHER;
+        }
+        for (Kind k : Kind.values()) {
+            if (k != Kind.OTHER && target.equals("anon_inode:" + k.inode)) {
+                return k;
+            }
+        }
+        return Kind.OTHER;
+    }
+
+    /** Throws (closing this descriptor) unless it refers to a {@code want}; {@code what} names it. */
+    public Fd requireKind(Kind want, String what) {
+        Kind k = kind();
+        if (k != want) {
+            close();
+            throw new io.ebpf4j.BpfException(what + " is not a " + want.noun() + " (it is a " + k.noun() + ")");
+        }
+        return this;
+    }
+
     /** How many descriptors the safety net has closed in this process: each one is a bug in the caller. */
     public static long leaks() {
         return LEAKS.get();

@@ -140,7 +140,7 @@ public final class BpfMap implements AutoCloseable {
 
     /** Opens a pinned map, read-only when asked (then updates fail with EPERM). */
     public static BpfMap openPinned(Path path, boolean readOnly) {
-        Fd fd = Bpf.objGet(path.toString(), readOnly ? Bpf.BPF_F_RDONLY : 0);
+        Fd fd = Bpf.objGet(path.toString(), readOnly ? Bpf.BPF_F_RDONLY : 0).requireKind(Fd.Kind.MAP, "'" + path + "'");
         return fromFd(fd, "pinned map '" + path + "'");
     }
 

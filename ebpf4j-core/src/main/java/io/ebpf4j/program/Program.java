@@ -135,7 +135,7 @@ public final class Program implements AutoCloseable {
     // ---- opening existing programs ----
 
     public static Program openPinned(Path path) {
-        Fd fd = Bpf.objGet(path.toString(), 0);
+        Fd fd = Bpf.objGet(path.toString(), 0).requireKind(Fd.Kind.PROGRAM, "'" + path + "'");
         return fromFd(fd);
     }
 
@@ -306,8 +306,10 @@ public final class Program implements AutoCloseable {
             MemorySegment s = arena.allocate(l.layout());
             Bpf.objInfo(fd, s, what);
             int nrMaps = s.get(ValueLayout.JAVA_INT, l.offset("nr_map_ids"));
-            int xlatedLen = withInstructions ? s.get(ValueLayout.JAVA_INT, l.offset("xlated_prog_len")) : 0;
-            int jitedLen = withInstructions ? s.get(ValueLayout.JAVA_INT, l.offset("jited_prog_len")) : 0;
+            int xlatedTotal = s.get(ValueLayout.JAVA_INT, l.offset("xlated_prog_len"));
+            int jitedTotal = s.get(ValueLayout.JAVA_INT, l.offset("jited_prog_len"));
+            int xlatedLen = withInstructions ? xlatedTotal : 0;
+            int jitedLen = withInstructions ? jitedTotal : 0;
             MemorySegment maps = arena.allocate(Math.max(4, nrMaps * 4L), 4);
             MemorySegment xlated = arena.allocate(Math.max(8, xlatedLen), 8);
             MemorySegment jited = arena.allocate(Math.max(8, jitedLen), 8);
@@ -344,7 +346,7 @@ public final class Program implements AutoCloseable {
                     s.get(ValueLayout.JAVA_LONG, l.offset("recursion_misses")),
                     s.get(ValueLayout.JAVA_INT, l.offset("verified_insns")), s.get(ValueLayout.JAVA_INT, l.offset("ifindex")),
                     s.get(ValueLayout.JAVA_INT, l.offset("attach_btf_obj_id")),
-                    s.get(ValueLayout.JAVA_INT, l.offset("attach_btf_id")));
+                    s.get(ValueLayout.JAVA_INT, l.offset("attach_btf_id")), xlatedTotal, jitedTotal);
         }
     }
 

@@ -187,7 +187,11 @@ class ProgramKernelTest {
                 assertEquals(info.id(), again.id());
                 assertEquals(1, again.testRun(TestRun.withData(new byte[20])).retval());
                 assertEquals("pinme", byId.name());
+                assertEquals(info.xlated().length, byId.info().xlatedLength());
             }
+            // A program pin opened as a map is refused before anything reads it as a map.
+            io.ebpf4j.BpfException wrongKind = assertThrows(io.ebpf4j.BpfException.class, () -> BpfMap.openPinned(pin));
+            assertTrue(wrongKind.getMessage().contains("is not a map (it is a program)"), wrongKind.getMessage());
         } finally {
             Files.deleteIfExists(pin);
             Files.deleteIfExists(dir);
