@@ -11,7 +11,6 @@ import io.ebpf4j.kernel.Fd;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
 import java.util.List;
 
 /** BTF the kernel holds: loaded from bytes ({@code BPF_BTF_LOAD}) or opened by id. Owns its fd. */
@@ -63,11 +62,7 @@ public final class LoadedBtf implements AutoCloseable {
 
     /** Every BTF object id the kernel has (vmlinux, modules, programs'). */
     public static List<Integer> ids() {
-        List<Integer> ids = new ArrayList<>();
-        for (int id = Bpf.nextId(BpfCmd.BTF_GET_NEXT_ID, 0); id != 0; id = Bpf.nextId(BpfCmd.BTF_GET_NEXT_ID, id)) {
-            ids.add(id);
-        }
-        return ids;
+        return Bpf.allIds(BpfCmd.BTF_GET_NEXT_ID);
     }
 
     public int fd() {

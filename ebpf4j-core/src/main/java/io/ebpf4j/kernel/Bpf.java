@@ -426,6 +426,28 @@ public final class Bpf {
         return a.get(JAVA_INT, l.offset("next_id"));
     }
 
+    /** Every id a *_GET_NEXT_ID command lists now, in order. */
+    public static java.util.List<Integer> allIds(BpfCmd nextIdCommand) {
+        java.util.List<Integer> ids = new java.util.ArrayList<>();
+        for (int id = nextId(nextIdCommand, 0); id != 0; id = nextId(nextIdCommand, id)) {
+            ids.add(id);
+        }
+        return ids;
+    }
+
+    /** Pins {@code fd} at {@code path}, making missing parent directories first (as bpftool does). */
+    public static void pinCreatingParents(int fd, java.nio.file.Path path, String object) {
+        java.nio.file.Path parent = path.toAbsolutePath().getParent();
+        if (parent != null && !java.nio.file.Files.isDirectory(parent)) {
+            try {
+                java.nio.file.Files.createDirectories(parent);
+            } catch (java.io.IOException e) {
+                throw new io.ebpf4j.BpfException("cannot create pin directory " + parent + ": " + e.getMessage(), e);
+            }
+        }
+        objPin(fd, path.toString(), object);
+    }
+
     public static Fd fdById(BpfCmd cmd, int id, int openFlags, String what) {
         AttrLayout l = Attr.GET_ID;
         MemorySegment a = Scratch.get().attr(l.size());

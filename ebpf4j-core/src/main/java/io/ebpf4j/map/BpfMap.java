@@ -151,11 +151,7 @@ public final class BpfMap implements AutoCloseable {
 
     /** Every map id the kernel has now, in order. */
     public static List<Integer> ids() {
-        List<Integer> ids = new ArrayList<>();
-        for (int id = Bpf.nextId(BpfCmd.MAP_GET_NEXT_ID, 0); id != 0; id = Bpf.nextId(BpfCmd.MAP_GET_NEXT_ID, id)) {
-            ids.add(id);
-        }
-        return ids;
+        return Bpf.allIds(BpfCmd.MAP_GET_NEXT_ID);
     }
 
     private static BpfMap fromFd(Fd fd, String what) {
@@ -289,10 +285,18 @@ public final class BpfMap implements AutoCloseable {
      * {@code value} is written in place; a heap one is filled from a per-thread buffer.
      */
     public boolean lookup(MemorySegment key, MemorySegment value) {
-        MemorySegment k = checkKey(key);
+        return read(BpfCmd.MAP_LOOKUP_ELEM, checkKey(key), value);
+    }
+
+    /**
+     * A command that reads a value ({@code key} already checked, or NULL for keyless maps): into {@code value}
+     * in place when it is native, else through the per-thread buffer. False when the kernel says ENOENT.
+     */
+    private boolean read(BpfCmd cmd, MemorySegment key, MemorySegment value) {
         checkValue(value);
         MemorySegment v = value.isNative() ? value : Bpf.scratchValue(valueBufferSize);
-        int errno = Bpf.mapLookup(fd.get(), k, v, 0);
+        int errno = cmd == BpfCmd.MAP_LOOKUP_ELEM ? Bpf.mapLookup(fd.get(), key, v, 0)
+                : Bpf.mapLookupAndDelete(fd.get(), key, v, 0);
         if (errno == 0) {
             if (v != value) {
                 value.copyFrom(v);
@@ -302,7 +306,7 @@ public final class BpfMap implements AutoCloseable {
         if (errno == Errno.ENOENT.number()) {
             return false;
         }
-        throw failure(BpfCmd.MAP_LOOKUP_ELEM, errno);
+        throw failure(cmd, errno);
     }
 
     /** Writes {@code value} under {@code key}, creating or replacing it. */
@@ -338,20 +342,7 @@ public final class BpfMap implements AutoCloseable {
 
     /** Reads and deletes {@code key} in one step; false when it was not there. */
     public boolean lookupAndDelete(MemorySegment key, MemorySegment value) {
-        checkValue(value);
-        MemorySegment k = keySize == 0 ? MemorySegment.NULL : checkKey(key);
-        MemorySegment v = value.isNative() ? value : Bpf.scratchValue(valueBufferSize);
-        int errno = Bpf.mapLookupAndDelete(fd.get(), k, v, 0);
-        if (errno == 0) {
-            if (v != value) {
-                value.copyFrom(v);
-            }
-            return true;
-        }
-        if (errno == Errno.ENOENT.number()) {
-            return false;
-        }
-        throw failure(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, errno);
+        return read(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, keySize == 0 ? MemorySegment.NULL : checkKey(key), value);
     }
 
     /**
@@ -395,19 +386,7 @@ public final class BpfMap implements AutoCloseable {
 
     /** Reads the head of a queue or stack without removing it, or asks a bloom filter (true: maybe present). */
     public boolean peek(MemorySegment value) {
-        checkValue(value);
-        MemorySegment v = value.isNative() ? value : Bpf.scratchValue(valueBufferSize).copyFrom(value);
-        int errno = Bpf.mapLookup(fd.get(), MemorySegment.NULL, v, 0);
-        if (errno == 0) {
-            if (v != value) {
-                value.copyFrom(v);
-            }
-            return true;
-        }
-        if (errno == Errno.ENOENT.number()) {
-            return false;
-        }
-        throw failure(BpfCmd.MAP_LOOKUP_ELEM, errno);
+        return read(BpfCmd.MAP_LOOKUP_ELEM, MemorySegment.NULL, value);
     }
 
     // ---- byte arrays ----
@@ -623,19 +602,7 @@ public final class BpfMap implements AutoCloseable {
 
     /** Pins the map at {@code path} (in a bpffs; missing parent directories are made). */
     public void pin(Path path) {
-        makeParents(path);
-        Bpf.objPin(fd.get(), path.toString(), describe(name, type));
-    }
-
-    static void makeParents(Path path) {
-        Path parent = path.toAbsolutePath().getParent();
-        if (parent != null && !Files.isDirectory(parent)) {
-            try {
-                Files.createDirectories(parent);
-            } catch (IOException e) {
-                throw new BpfException("cannot create pin directory " + parent + ": " + e.getMessage(), e);
-            }
-        }
+        Bpf.pinCreatingParents(fd.get(), path, describe(name, type));
     }
 
     /** Returns a view of this map through codecs for keys and values. */

@@ -1,6 +1,5 @@
 package io.ebpf4j.program;
 
-import io.ebpf4j.BpfException;
 import io.ebpf4j.Errno;
 import io.ebpf4j.SizeMismatchException;
 import io.ebpf4j.SyscallException;
@@ -11,12 +10,10 @@ import io.ebpf4j.kernel.BpfCmd;
 import io.ebpf4j.kernel.Fd;
 import io.ebpf4j.map.BpfMap;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -145,11 +142,7 @@ public final class Program implements AutoCloseable {
 
     /** Every program id the kernel has now, in order. */
     public static List<Integer> ids() {
-        List<Integer> ids = new ArrayList<>();
-        for (int id = Bpf.nextId(BpfCmd.PROG_GET_NEXT_ID, 0); id != 0; id = Bpf.nextId(BpfCmd.PROG_GET_NEXT_ID, id)) {
-            ids.add(id);
-        }
-        return ids;
+        return Bpf.allIds(BpfCmd.PROG_GET_NEXT_ID);
     }
 
     private static Program fromFd(Fd fd) {
@@ -270,16 +263,9 @@ public final class Program implements AutoCloseable {
         Bpf.progBindMap(fd.get(), map.fd(), "program '" + name + "'");
     }
 
+    /** Pins the program at {@code path} (in a bpffs; missing parent directories are made). */
     public void pin(Path path) {
-        Path parent = path.toAbsolutePath().getParent();
-        if (parent != null && !Files.isDirectory(parent)) {
-            try {
-                Files.createDirectories(parent);
-            } catch (IOException e) {
-                throw new BpfException("cannot create pin directory " + parent + ": " + e.getMessage(), e);
-            }
-        }
-        Bpf.objPin(fd.get(), path.toString(), "program '" + name + "'");
+        Bpf.pinCreatingParents(fd.get(), path, "program '" + name + "'");
     }
 
     public int id() {

@@ -26,7 +26,6 @@ import static io.ebpf4j.asm.Register.R1;
 import static io.ebpf4j.asm.Register.R2;
 import static io.ebpf4j.asm.Register.R3;
 import static io.ebpf4j.asm.Register.R10;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
