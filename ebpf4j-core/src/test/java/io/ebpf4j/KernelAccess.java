@@ -15,7 +15,7 @@ public final class KernelAccess {
     public static void assume() {
         String why = missing;
         if (why == null) {
-            try (BpfMap m = BpfMap.create(MapSpec.of(MapType.ARRAY, 4, 4, 1))) {
+            try (BpfMap _ = BpfMap.create(MapSpec.of(MapType.ARRAY, 4, 4, 1))) {
                 why = "";
             } catch (SyscallException e) {
                 why = "BPF is not available to this process (" + e.getMessage() + ")";

@@ -342,7 +342,7 @@ public final class Features {
     }
 
     private static FeatureStatus creates(MapSpec spec) {
-        try (BpfMap m = BpfMap.create(spec)) {
+        try (BpfMap _ = BpfMap.create(spec)) {
             return FeatureStatus.yes();
         } catch (SyscallException e) {
             return FeatureStatus.no("MAP_CREATE: " + Errno.nameOf(e.errnoNumber()));
@@ -362,7 +362,7 @@ public final class Features {
     private static FeatureStatus btf(java.util.function.Consumer<BtfWriter> types) {
         BtfWriter w = new BtfWriter();
         types.accept(w);
-        try (LoadedBtf b = LoadedBtf.load(w.toBytes())) {
+        try (LoadedBtf _ = LoadedBtf.load(w.toBytes())) {
             return FeatureStatus.yes();
         } catch (SyscallException e) {
             return FeatureStatus.no("BTF_LOAD: " + Errno.nameOf(e.errnoNumber())

@@ -69,6 +69,8 @@ public final class Libc {
     static final int O_CLOEXEC = 0x80000;
     private static final int SC_PAGESIZE = 30;
 
+    // Binding C functions is what this package is for.
+    @SuppressWarnings("restricted")
     private static MethodHandle handle(String name, FunctionDescriptor fd, Linker.Option... options) {
         MemorySegment symbol = LIBC.find(name)
                 .orElseThrow(() -> new UnsatisfiedLinkError("the C library has no '" + name + "'"));

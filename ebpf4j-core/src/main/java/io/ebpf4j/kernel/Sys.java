@@ -40,6 +40,7 @@ public final class Sys {
      * Maps {@code length} bytes of {@code fd} shared at {@code offset}. The mapping lives as long as
      * {@code arena}; closing the arena unmaps it.
      */
+    @SuppressWarnings("restricted") // giving the mapped address its real size and lifetime
     public static MemorySegment mmap(int fd, long length, int prot, long offset, Arena arena, String object) {
         Scratch s = Scratch.get();
         MemorySegment addr;

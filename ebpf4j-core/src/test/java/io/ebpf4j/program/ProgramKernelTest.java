@@ -201,7 +201,7 @@ class ProgramKernelTest {
     void runTimeStatsCountRuns() throws Exception {
         List<Instruction> code = new Assembler().mov64(R0, 0).exit().build();
         try (Program p = Program.load(spec("stats", ProgramType.SCHED_CLS, code))) {
-            try (AutoCloseable stats = Program.enableRunTimeStats()) {
+            try (AutoCloseable _ = Program.enableRunTimeStats()) {
                 p.testRun(TestRun.withData(new byte[64]).repeat(5));
                 assertTrue(p.info().runCount() >= 1, "run_cnt " + p.info().runCount());
             }
