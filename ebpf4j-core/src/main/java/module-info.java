@@ -8,5 +8,6 @@ module io.ebpf4j {
     exports io.ebpf4j.map;
     exports io.ebpf4j.program;
     exports io.ebpf4j.btf;
+    exports io.ebpf4j.elf;
     exports io.ebpf4j.features;
 }
