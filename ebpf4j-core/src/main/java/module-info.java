@@ -10,4 +10,5 @@ module io.ebpf4j {
     exports io.ebpf4j.btf;
     exports io.ebpf4j.elf;
     exports io.ebpf4j.features;
+    exports io.ebpf4j.object;
 }
