@@ -1,0 +1,237 @@
+// mapbench: the C/libbpf side of ebpf4j's map benchmarks (see docs/benchmarks.md).
+//
+// Same work as the JMH benchmarks in ../src/main/java/io/ebpf4j/bench: a BPF_MAP_TYPE_HASH with 4-byte keys
+// and 8-byte values; single-element lookup and update over 64K prefilled keys of a 1<<20-entry map, visited
+// in rotating order; and a full BPF_MAP_LOOKUP_BATCH walk of a 1,000,000-entry map in fixed chunks.
+// Each measurement warms up, then times several iterations with CLOCK_MONOTONIC and prints one line:
+//   <name> <rate> <unit> iterations=<n> per-iteration=<r1,r2,...>
+// where <rate> is total work over total measured time (what JMH's throughput score amounts to).
+//
+// Build: gcc -O2 -o target/mapbench c/mapbench.c -lbpf     (Debian: apt-get install libbpf-dev)
+
+#define _GNU_SOURCE
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+// Kept equal to MapOpsBenchmark and BatchLookupBenchmark.
+#define OPS_MAX_ENTRIES (1u << 20)
+#define OPS_FILLED (1u << 16)
+#define BATCH_ENTRIES 1000000u
+
+static double warmup_s = 3.0;    // JMH: 3 warm-up iterations of 1 s
+static int iterations = 5;       // JMH: 5 measured iterations ...
+static double iteration_s = 2.0; // ... of 2 s each
+static uint32_t chunk = 10000;
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void die(const char *what, int err) {
+    fprintf(stderr, "mapbench: %s: %s\n", what, strerror(err < 0 ? -err : err));
+    exit(1);
+}
+
+static int create_hash(const char *name, uint32_t max_entries) {
+    int fd = bpf_map_create(BPF_MAP_TYPE_HASH, name, sizeof(uint32_t), sizeof(uint64_t), max_entries, NULL);
+    if (fd < 0)
+        die("bpf_map_create", errno);
+    return fd;
+}
+
+// One step of a benchmark: returns how many units of work it did (ops or entries).
+typedef uint64_t (*step_fn)(void *ctx);
+
+struct ops_ctx {
+    int fd;
+    uint32_t next;
+};
+
+static uint64_t lookup_step(void *p) {
+    struct ops_ctx *c = p;
+    uint32_t key = c->next;
+    uint64_t value;
+    c->next = (c->next + 1) & (OPS_FILLED - 1);
+    int err = bpf_map_lookup_elem(c->fd, &key, &value);
+    if (err)
+        die("bpf_map_lookup_elem", errno);
+    return 1;
+}
+
+static uint64_t update_step(void *p) {
+    struct ops_ctx *c = p;
+    uint32_t key = c->next;
+    uint64_t value = key;
+    c->next = (c->next + 1) & (OPS_FILLED - 1);
+    int err = bpf_map_update_elem(c->fd, &key, &value, BPF_ANY);
+    if (err)
+        die("bpf_map_update_elem", errno);
+    return 1;
+}
+
+struct batch_ctx {
+    int fd;
+    uint32_t *keys;
+    uint64_t *values;
+};
+
+// One whole walk of the map, like one invocation of BatchLookupBenchmark.walk.
+static uint64_t walk(struct batch_ctx *c) {
+    uint32_t token = 0;
+    uint64_t total = 0;
+    int first = 1;
+    for (;;) {
+        uint32_t count = chunk;
+        int err = bpf_map_lookup_batch(c->fd, first ? NULL : &token, &token, c->keys, c->values, &count, NULL);
+        first = 0;
+        total += count;
+        if (err) {
+            if (errno == ENOENT)
+                return total; // the end of the map
+            die("bpf_map_lookup_batch", errno);
+        }
+    }
+}
+
+static uint64_t batch_step(void *p) {
+    return walk(p);
+}
+
+// Calls step for warm-up, then for `iterations` timed stretches; prints the line described at the top.
+// Checking the clock every few steps keeps its cost out of the per-op figure (steps cost ~1 µs).
+static void measure(const char *name, const char *unit, step_fn step, void *ctx, int steps_per_check) {
+    double end = now() + warmup_s;
+    while (now() < end)
+        for (int i = 0; i < steps_per_check; i++)
+            step(ctx);
+
+    double rates[64];
+    uint64_t total_work = 0;
+    double total_time = 0;
+    for (int it = 0; it < iterations; it++) {
+        uint64_t work = 0;
+        double start = now(), t;
+        do {
+            for (int i = 0; i < steps_per_check; i++)
+                work += step(ctx);
+            t = now();
+        } while (t - start < iteration_s);
+        rates[it] = work / (t - start);
+        total_work += work;
+        total_time += t - start;
+    }
+    printf("%s %.1f %s iterations=%d per-iteration=", name, total_work / total_time, unit, iterations);
+    for (int it = 0; it < iterations; it++)
+        printf("%s%.1f", it ? "," : "", rates[it]);
+    printf("\n");
+    fflush(stdout);
+}
+
+static void bench_ops(int do_lookup, int do_update) {
+    struct ops_ctx c = {.fd = create_hash("bench_ops", OPS_MAX_ENTRIES)};
+    for (uint32_t k = 0; k < OPS_FILLED; k++) {
+        uint64_t v = k;
+        if (bpf_map_update_elem(c.fd, &k, &v, BPF_ANY))
+            die("prefill", errno);
+    }
+    if (do_lookup)
+        measure("lookup", "ops/s", lookup_step, &c, 256);
+    if (do_update)
+        measure("update", "ops/s", update_step, &c, 256);
+    close(c.fd);
+}
+
+static void bench_batch(void) {
+    struct batch_ctx c = {.fd = create_hash("bench_batch", BATCH_ENTRIES)};
+    // Fill with batch updates, as the Java setup does.
+    const uint32_t fill = 100000;
+    uint32_t *k = malloc(fill * sizeof(*k));
+    uint64_t *v = malloc(fill * sizeof(*v));
+    c.keys = malloc(chunk * sizeof(*c.keys));
+    c.values = malloc(chunk * sizeof(*c.values));
+    if (!k || !v || !c.keys || !c.values)
+        die("malloc", ENOMEM);
+    for (uint32_t base = 0; base < BATCH_ENTRIES; base += fill) {
+        uint32_t n = BATCH_ENTRIES - base < fill ? BATCH_ENTRIES - base : fill;
+        for (uint32_t i = 0; i < n; i++) {
+            k[i] = base + i;
+            v[i] = base + i;
+        }
+        uint32_t count = n;
+        if (bpf_map_update_batch(c.fd, k, v, &count, NULL) || count != n)
+            die("bpf_map_update_batch", errno);
+    }
+    free(k);
+    free(v);
+    uint64_t seen = walk(&c);
+    if (seen != BATCH_ENTRIES) {
+        fprintf(stderr, "mapbench: a batch walk saw %llu entries, expected %u\n", (unsigned long long)seen,
+                BATCH_ENTRIES);
+        exit(1);
+    }
+    measure("batch", "entries/s", batch_step, &c, 1);
+    free(c.keys);
+    free(c.values);
+    close(c.fd);
+}
+
+// An idle second thread: makes the process multi-threaded like a JVM, which changes how the kernel looks up
+// the map's fd (a single-threaded process may skip the file reference count). Used to tell that cost apart.
+static void *idle_thread(void *arg) {
+    (void)arg;
+    for (;;)
+        pause();
+    return NULL;
+}
+
+static void usage(void) {
+    fprintf(stderr,
+            "usage: mapbench [-w warmup_s] [-i iterations] [-r iteration_s] [-c chunk] [-T] [lookup|update|batch]...\n"
+            "  -T  start an idle extra thread first (the process then is multi-threaded, like a JVM)\n"
+            "  with no benchmark names, runs all three\n");
+    exit(2);
+}
+
+int main(int argc, char **argv) {
+    int opt, threaded = 0;
+    while ((opt = getopt(argc, argv, "w:i:r:c:Th")) != -1) {
+        switch (opt) {
+        case 'w': warmup_s = atof(optarg); break;
+        case 'i': iterations = atoi(optarg); break;
+        case 'r': iteration_s = atof(optarg); break;
+        case 'c': chunk = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case 'T': threaded = 1; break;
+        default: usage();
+        }
+    }
+    if (iterations < 1 || iterations > 64 || chunk < 1 || iteration_s <= 0)
+        usage();
+    if (threaded) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, idle_thread, NULL))
+            die("pthread_create", EAGAIN);
+    }
+    int lookup = 0, update = 0, batch = 0;
+    for (int i = optind; i < argc; i++) {
+        if (!strcmp(argv[i], "lookup")) lookup = 1;
+        else if (!strcmp(argv[i], "update")) update = 1;
+        else if (!strcmp(argv[i], "batch")) batch = 1;
+        else usage();
+    }
+    if (optind == argc)
+        lookup = update = batch = 1;
+    if (lookup || update)
+        bench_ops(lookup, update);
+    if (batch)
+        bench_batch();
+    return 0;
+}

@@ -1,0 +1,101 @@
+package io.ebpf4j.bench;
+
+import io.ebpf4j.map.BatchCursor;
+import io.ebpf4j.map.BpfMap;
+import io.ebpf4j.map.MapSpec;
+import io.ebpf4j.map.MapType;
+import io.ebpf4j.map.UpdateFlag;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.TimeUnit;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Reads a whole 1,000,000-entry hash map (4-byte key, 8-byte value) with BPF_MAP_LOOKUP_BATCH. One operation
+ * is one entry ({@link OperationsPerInvocation}), so the score is entries per second. Same map, fill and
+ * chunk as {@code c/mapbench.c}.
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
+@Threads(1)
+@State(Scope.Thread)
+public class BatchLookupBenchmark {
+    static final int ENTRIES = 1_000_000;
+
+    /** Elements per BPF_MAP_LOOKUP_BATCH call; the run script passes the same number to the C harness. */
+    @Param("10000")
+    public int chunk;
+
+    private Arena arena;
+    private BpfMap map;
+    private BatchCursor cursor;
+    private MemorySegment keys;
+    private MemorySegment values;
+
+    @Setup
+    public void setup() {
+        arena = Arena.ofConfined();
+        map = BpfMap.create(MapSpec.of(MapType.HASH, Integer.BYTES, Long.BYTES, ENTRIES).withName("bench_batch"));
+        // Fill with batch updates: a million single updates would take a second or more of setup.
+        int fillChunk = 100_000;
+        MemorySegment k = arena.allocate(JAVA_INT, fillChunk);
+        MemorySegment v = arena.allocate(JAVA_LONG, fillChunk);
+        for (int base = 0; base < ENTRIES; base += fillChunk) {
+            int n = Math.min(fillChunk, ENTRIES - base);
+            for (int i = 0; i < n; i++) {
+                k.setAtIndex(JAVA_INT, i, base + i);
+                v.setAtIndex(JAVA_LONG, i, base + i);
+            }
+            int done = map.updateBatch(k, v, n, UpdateFlag.ANY);
+            if (done != n) {
+                throw new IllegalStateException("batch update wrote " + done + " of " + n);
+            }
+        }
+        cursor = new BatchCursor(Integer.BYTES);
+        keys = arena.allocate(JAVA_INT, chunk);
+        values = arena.allocate(JAVA_LONG, chunk);
+        // A short walk would make the score a lie: check once that a walk sees every entry.
+        long seen = walk();
+        if (seen != ENTRIES) {
+            throw new IllegalStateException("a batch walk saw " + seen + " entries, expected " + ENTRIES);
+        }
+    }
+
+    @TearDown
+    public void tearDown() {
+        cursor.close();
+        map.close();
+        arena.close();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(ENTRIES)
+    public long walk() {
+        cursor.reset();
+        long total = 0;
+        while (!cursor.isDone()) {
+            total += map.lookupBatch(cursor, keys, values, chunk);
+        }
+        return total;
+    }
+}

@@ -1,0 +1,86 @@
+package io.ebpf4j.bench;
+
+import io.ebpf4j.map.BpfMap;
+import io.ebpf4j.map.MapSpec;
+import io.ebpf4j.map.MapType;
+import io.ebpf4j.map.UpdateFlag;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.TimeUnit;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Single-element lookup and update on a hash map (4-byte key, 8-byte value), one thread. The work per call
+ * matches {@code c/mapbench.c}: same map size, same 64K prefilled keys visited in the same rotating order.
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
+@Threads(1)
+@State(Scope.Thread)
+public class MapOpsBenchmark {
+    /** Kept equal to MAX_ENTRIES and FILLED in mapbench.c. */
+    static final int MAX_ENTRIES = 1 << 20;
+    static final int FILLED = 1 << 16;
+    private static final int MASK = FILLED - 1;
+
+    private Arena arena;
+    private BpfMap map;
+    // Native, preallocated, exactly key/value sized: the library then passes them to the kernel as they are.
+    private MemorySegment key;
+    private MemorySegment value;
+    private int next;
+
+    @Setup
+    public void setup() {
+        arena = Arena.ofConfined();
+        key = arena.allocate(JAVA_INT);
+        value = arena.allocate(JAVA_LONG);
+        map = BpfMap.create(MapSpec.of(MapType.HASH, Integer.BYTES, Long.BYTES, MAX_ENTRIES).withName("bench_ops"));
+        for (int i = 0; i < FILLED; i++) {
+            key.set(JAVA_INT, 0, i);
+            value.set(JAVA_LONG, 0, i);
+            map.update(key, value, UpdateFlag.ANY);
+        }
+        next = 0;
+    }
+
+    @TearDown
+    public void tearDown() {
+        map.close();
+        arena.close();
+    }
+
+    @Benchmark
+    public boolean lookup() {
+        key.set(JAVA_INT, 0, next);
+        next = (next + 1) & MASK;
+        return map.lookup(key, value);
+    }
+
+    @Benchmark
+    public void update() {
+        int k = next;
+        key.set(JAVA_INT, 0, k);
+        value.set(JAVA_LONG, 0, k);
+        next = (k + 1) & MASK;
+        map.update(key, value, UpdateFlag.ANY);
+    }
+}
