@@ -172,8 +172,7 @@ public final class Bpf {
     private static int elem(BpfCmd cmd, int mapFd, MemorySegment key, MemorySegment value, long flags) {
         Scratch s = Scratch.get();
         MemorySegment a = s.attr;
-        a.set(JAVA_INT, ELEM_MAP_FD, mapFd);
-        a.set(JAVA_INT, ELEM_MAP_FD + 4, 0);
+        a.set(JAVA_LONG, ELEM_MAP_FD, mapFd & 0xffff_ffffL); // map_fd and the padding after it
         a.set(JAVA_LONG, ELEM_KEY, key.address());
         a.set(JAVA_LONG, ELEM_VALUE, value.address());
         a.set(JAVA_LONG, ELEM_FLAGS, flags);
@@ -206,20 +205,28 @@ public final class Bpf {
     public record BatchResult(int count, int errno) {
     }
 
+    private static final long BATCH_SIZE = Attr.MAP_BATCH.size();
+    private static final long BATCH_IN = Attr.MAP_BATCH.offset("in_batch");
+    private static final long BATCH_OUT = Attr.MAP_BATCH.offset("out_batch");
+    private static final long BATCH_KEYS = Attr.MAP_BATCH.offset("keys");
+    private static final long BATCH_VALUES = Attr.MAP_BATCH.offset("values");
+    private static final long BATCH_COUNT = Attr.MAP_BATCH.offset("count");
+    private static final long BATCH_MAP_FD = Attr.MAP_BATCH.offset("map_fd");
+    private static final long BATCH_ELEM_FLAGS = Attr.MAP_BATCH.offset("elem_flags");
+
     public static BatchResult mapBatch(BpfCmd cmd, int mapFd, MemorySegment inBatch, MemorySegment outBatch,
                                        MemorySegment keys, MemorySegment values, int count, long elemFlags) {
-        AttrLayout l = Attr.MAP_BATCH;
         Scratch s = Scratch.get();
-        MemorySegment a = s.attr(l.size());
-        a.set(JAVA_LONG, l.offset("in_batch"), inBatch.address());
-        a.set(JAVA_LONG, l.offset("out_batch"), outBatch.address());
-        a.set(JAVA_LONG, l.offset("keys"), keys.address());
-        a.set(JAVA_LONG, l.offset("values"), values.address());
-        a.set(JAVA_INT, l.offset("count"), count);
-        a.set(JAVA_INT, l.offset("map_fd"), mapFd);
-        a.set(JAVA_LONG, l.offset("elem_flags"), elemFlags);
-        long r = call(cmd, a, l.size(), s.capture);
-        int done = a.get(JAVA_INT, l.offset("count"));
+        MemorySegment a = s.attr(BATCH_SIZE);
+        a.set(JAVA_LONG, BATCH_IN, inBatch.address());
+        a.set(JAVA_LONG, BATCH_OUT, outBatch.address());
+        a.set(JAVA_LONG, BATCH_KEYS, keys.address());
+        a.set(JAVA_LONG, BATCH_VALUES, values.address());
+        a.set(JAVA_INT, BATCH_COUNT, count);
+        a.set(JAVA_INT, BATCH_MAP_FD, mapFd);
+        a.set(JAVA_LONG, BATCH_ELEM_FLAGS, elemFlags);
+        long r = call(cmd, a, BATCH_SIZE, s.capture);
+        int done = a.get(JAVA_INT, BATCH_COUNT);
         return new BatchResult(done, r < 0 ? (int) -r : 0);
     }
 

@@ -1,24 +1,36 @@
 package io.ebpf4j.kernel;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * Per-thread native memory for system-call attributes and errno capture, so that hot paths (map element
- * operations) allocate nothing. A kernel wrapper fills {@link #attr} and reads results back before it returns:
- * wrappers never nest.
+ * Per-thread native memory for system-call attributes, errno capture and key/value staging, so that hot paths
+ * (map element operations) allocate nothing. A kernel wrapper fills {@link #attr} and reads results back before
+ * it returns: wrappers never nest.
+ * <p>The memory comes from {@code malloc} and is seen through segments of the global scope: passing a segment of
+ * a shared scope (an automatic or shared arena) to a downcall costs an atomic acquire and release per argument,
+ * which a microsecond-long system call notices. A {@link Cleaner} frees the memory once the thread's scratch is
+ * unreachable.
  */
 final class Scratch {
     /** Larger than any {@code union bpf_attr} member we use (the 6.18 union is 168 bytes). */
     static final int ATTR_BYTES = 256;
     private static final int INITIAL_BUFFER = 256;
+    private static final Cleaner CLEANER = Cleaner.create();
     private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
 
-    final Arena arena = Arena.ofAuto();
-    final MemorySegment attr = arena.allocate(ATTR_BYTES, 8);
-    final MemorySegment capture = Libc.newCapture(arena);
-    private MemorySegment key = arena.allocate(INITIAL_BUFFER, 8);
-    private MemorySegment value = arena.allocate(INITIAL_BUFFER, 8);
+    /** The addresses to free; kept apart from the Scratch so that the cleaner does not keep it reachable. */
+    private final Blocks blocks = new Blocks();
+    final MemorySegment attr = blocks.allocate(ATTR_BYTES);
+    final MemorySegment capture = blocks.allocate(Libc.CAPTURE_LAYOUT.byteSize());
+    private MemorySegment key = blocks.allocate(INITIAL_BUFFER);
+    private MemorySegment value = blocks.allocate(INITIAL_BUFFER);
+
+    private Scratch() {
+        CLEANER.register(this, blocks);
+    }
 
     static Scratch get() {
         return LOCAL.get();
@@ -33,7 +45,7 @@ final class Scratch {
     /** A native buffer of at least {@code size} bytes for keys, reused by this thread. */
     MemorySegment key(long size) {
         if (key.byteSize() < size) {
-            key = arena.allocate(Math.max(size, key.byteSize() * 2), 8);
+            key = blocks.allocate(Math.max(size, key.byteSize() * 2));
         }
         return key.asSlice(0, size);
     }
@@ -41,9 +53,43 @@ final class Scratch {
     /** A native buffer of at least {@code size} bytes for values, reused by this thread. */
     MemorySegment value(long size) {
         if (value.byteSize() < size) {
-            value = arena.allocate(Math.max(size, value.byteSize() * 2), 8);
+            value = blocks.allocate(Math.max(size, value.byteSize() * 2));
         }
         return value.asSlice(0, size);
+    }
+
+    /** malloc'd blocks (malloc aligns to 16 bytes), freed together. */
+    private static final class Blocks implements Runnable {
+        private final List<MemorySegment> all = new ArrayList<>();
+
+        @SuppressWarnings("restricted") // sizing memory that malloc returned
+        MemorySegment allocate(long size) {
+            MemorySegment raw;
+            try {
+                raw = (MemorySegment) Libc.MALLOC.invokeExact(size);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+            if (raw.address() == 0) {
+                throw new OutOfMemoryError("malloc(" + size + ") failed");
+            }
+            MemorySegment seg = raw.reinterpret(size);
+            seg.fill((byte) 0);
+            all.add(seg);
+            return seg;
+        }
+
+        @Override
+        public void run() {
+            for (MemorySegment seg : all) {
+                try {
+                    Libc.FREE.invokeExact(seg);
+                } catch (Throwable t) {
+                    throw rethrow(t);
+                }
+            }
+            all.clear();
+        }
     }
 
     static RuntimeException rethrow(Throwable t) {
