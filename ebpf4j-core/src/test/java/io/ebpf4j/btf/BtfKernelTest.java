@@ -71,6 +71,41 @@ class BtfKernelTest {
         assertTrue(a.find("task_struct", BtfKind.STRUCT).isPresent(), "still usable after close()");
     }
 
+    /** Threads racing to build the name indexes and decode the same types see what one thread alone sees. */
+    @Test
+    void concurrentLookupsAgree() throws Exception {
+        String[][] wanted = {{"task_struct", "STRUCT"}, {"sk_buff", "STRUCT"}, {"u64", "TYPEDEF"}, {"bpf_map_type", "ENUM"},
+                {"schedule", "FUNC"}, {"int", "INT"}, {"nf_inet_addr", "UNION"}, {"runqueues", "VAR"}};
+        List<Integer> expected = new ArrayList<>();
+        try (Btf alone = Btf.open(VMLINUX)) {
+            for (String[] w : wanted) {
+                expected.add(alone.find(w[0], BtfKind.valueOf(w[1])).orElseThrow());
+            }
+        }
+        try (Btf shared = Btf.open(VMLINUX); var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+            List<java.util.concurrent.Future<List<Object>>> runs = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int shift = t;
+                runs.add(pool.submit(() -> {
+                    List<Object> got = new ArrayList<>();
+                    for (int k = 0; k < wanted.length; k++) {
+                        String[] w = wanted[(k + shift) % wanted.length];
+                        int id = shared.find(w[0], BtfKind.valueOf(w[1])).orElseThrow();
+                        got.add(w[0] + "=" + id + ":" + shared.type(id).name() + ":" + shared.findByName(w[0]).contains(id));
+                    }
+                    return got;
+                }));
+            }
+            for (int t = 0; t < runs.size(); t++) {
+                List<Object> got = runs.get(t).get();
+                for (int k = 0; k < wanted.length; k++) {
+                    int w = (k + t) % wanted.length;
+                    assertEquals(wanted[w][0] + "=" + expected.get(w) + ":" + wanted[w][0] + ":true", got.get(k));
+                }
+            }
+        }
+    }
+
     /** Every line bpftool prints for every type equals what the decoded records render to. */
     @Test
     void matchesBpftool() throws Exception {
