@@ -157,6 +157,8 @@ public enum MapType {
                 if (s.btfVmlinuxValueTypeId() == 0) {
                     p.add("struct_ops maps need btf_vmlinux_value_type_id (the kernel struct they implement)");
                 }
+                p.add("struct_ops maps need key_size 4, max_entries 1, value_size equal to the kernel struct's size, "
+                        + "and a BTF fd (CreateOptions.withBtfFd)");
             }
             case ARENA -> {
                 if ((s.flags() & MapFlags.MMAPABLE) == 0) {

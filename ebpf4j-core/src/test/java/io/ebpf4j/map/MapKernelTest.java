@@ -54,10 +54,17 @@ class MapKernelTest {
     void createsEveryMapTypeThisKernelSupports(MapType type) {
         FeatureStatus probe = Features.mapType(type);
         Assumptions.assumeTrue(probe.supported(), () -> type + " is not supported here: " + probe.reason());
-        Assumptions.assumeFalse(type == MapType.STRUCT_OPS,
-                "creating a struct_ops map needs the vmlinux BTF id of a bpf_struct_ops_* type; reading kernel BTF arrives with the BTF issue");
         MapSpec spec = Features.minimalSpec(type).withName("t_" + type.displayName());
-        LoadedBtf btf = Features.needsStorageBtf(type) ? LoadedBtf.load(Features.storageBtf()) : null;
+        if (type == MapType.STRUCT_OPS) {
+            // A real struct_ops map implements a kernel struct: its value type comes from vmlinux BTF.
+            io.ebpf4j.btf.Btf vmlinux = io.ebpf4j.btf.Btf.loadKernel();
+            int valueType = vmlinux.find("bpf_struct_ops_tcp_congestion_ops", io.ebpf4j.btf.BtfKind.STRUCT).orElseThrow();
+            spec = MapSpec.of(type, 4, (int) vmlinux.sizeOf(valueType), 1).withName("t_struct_ops")
+                    .withBtfVmlinuxValueType(valueType);
+        }
+        // Local storage maps take their key and value types from BTF; struct_ops maps need some BTF loaded too.
+        LoadedBtf btf = Features.needsStorageBtf(type) || type == MapType.STRUCT_OPS
+                ? LoadedBtf.load(Features.storageBtf()) : null;
         try (BpfMap m = BpfMap.create(spec, btf == null ? BpfMap.CreateOptions.DEFAULT
                 : BpfMap.CreateOptions.DEFAULT.withBtfFd(btf.fd()))) {
             MapInfo info = m.info();
