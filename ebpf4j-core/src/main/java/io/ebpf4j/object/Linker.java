@@ -1,0 +1,96 @@
+package io.ebpf4j.object;
+
+import io.ebpf4j.ObjectFormatException;
+import io.ebpf4j.asm.Instruction;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Links an entry program with the {@code .text} subprograms it reaches, as libbpf does: each subprogram is
+ * appended once, at the end, the first time a call (or callback address) reaches it, and its own calls are
+ * followed at once (depth first). Call and function-address immediates are rewritten to the appended copies;
+ * map and data references stay symbolic for the loader.
+ */
+public final class Linker {
+    private Linker() {
+    }
+
+    /**
+     * An entry program ready for the loader: slot-indexed instructions (an ld_imm64's second slot is null) and the
+     * relocations left for load time (maps, global data, externs), by slot.
+     */
+    public record Linked(String name, List<Instruction> slots, List<Reloc> relocations, List<String> subprograms) {
+        /** The instructions without the second-slot placeholders. */
+        public List<Instruction> instructions() {
+            List<Instruction> out = new ArrayList<>(slots.size());
+            for (Instruction i : slots) {
+                if (i != null) {
+                    out.add(i);
+                }
+            }
+            return out;
+        }
+    }
+
+    static Linked link(ProgramDef program, ObjectSpec.Subprograms subprograms) {
+        Run run = new Run(program.name(), subprograms);
+        run.out.addAll(program.slots());
+        run.process(program.slots().size(), 0, program.relocations());
+        return new Linked(program.name(), run.out, run.pending, run.order);
+    }
+
+    private static final class Run {
+        final String program;
+        final ObjectSpec.Subprograms subprograms;
+        final List<Instruction> out = new ArrayList<>();
+        final List<Reloc> pending = new ArrayList<>();
+        /** Subprogram start (slot in .text) → where it was appended. */
+        final Map<Integer, Integer> appended = new HashMap<>();
+        final List<String> order = new ArrayList<>();
+
+        Run(String program, ObjectSpec.Subprograms subprograms) {
+            this.program = program;
+            this.subprograms = subprograms;
+        }
+
+        /** Relocates the code at {@code base} (of {@code slots} slots) whose relocations are {@code relocs}. */
+        void process(int slots, int base, List<Reloc> relocs) {
+            for (Reloc r : relocs) {
+                switch (r) {
+                    case Reloc.Call c -> out.set(base + c.insn(), out.get(base + c.insn())
+                            .withImm(target(c.target(), base + c.insn())));
+                    case Reloc.FuncAddr f -> {
+                        Instruction ld = out.get(base + f.insn());
+                        // Only the first slot's immediate is the offset; the second stays zero.
+                        out.set(base + f.insn(), ld.withImm(target(f.target(), base + f.insn()) & 0xffff_ffffL));
+                    }
+                    default -> pending.add(r.at(base + r.insn()));
+                }
+            }
+            assert slots >= 0;
+        }
+
+        /** The pc-relative immediate from {@code at} to subprogram start {@code target}, appending it if new. */
+        private int target(int target, int at) {
+            ObjectSpec.Subprogram sub = subprograms.byStart().get(target);
+            if (sub == null) {
+                ObjectSpec.Subprogram holder = subprograms.containing(target);
+                throw new ObjectFormatException(".text", -1, "program '" + program + "' calls .text instruction "
+                        + target + (holder == null ? ", where no function starts"
+                        : ", inside function '" + holder.name() + "' rather than at its start"));
+            }
+            Integer where = appended.get(target);
+            if (where == null) {
+                where = out.size();
+                appended.put(target, where);
+                order.add(sub.name());
+                out.addAll(sub.instructions());
+                process(sub.slots(), where, sub.relocations());
+            }
+            return where - at - 1;
+        }
+    }
+}

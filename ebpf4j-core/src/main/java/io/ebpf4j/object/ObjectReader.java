@@ -1,0 +1,574 @@
+package io.ebpf4j.object;
+
+import io.ebpf4j.ObjectFormatException;
+import io.ebpf4j.asm.Instruction;
+import io.ebpf4j.btf.Btf;
+import io.ebpf4j.btf.BtfExt;
+import io.ebpf4j.btf.BtfKind;
+import io.ebpf4j.btf.BtfType;
+import io.ebpf4j.elf.ElfConstants;
+import io.ebpf4j.elf.ElfFile;
+import io.ebpf4j.elf.Relocation;
+import io.ebpf4j.elf.Section;
+import io.ebpf4j.elf.Symbol;
+import io.ebpf4j.map.MapFlags;
+import io.ebpf4j.map.MapSpec;
+import io.ebpf4j.map.MapType;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** ELF → {@link ObjectSpec}: libbpf's rules for what sections, symbols and relocations mean. */
+final class ObjectReader {
+    private ObjectReader() {
+    }
+
+    static final String TEXT = ".text";
+    static final String BTF_MAPS = ".maps";
+    static final String LEGACY_MAPS = "maps";
+    static final String LICENSE = "license";
+    static final String VERSION = "version";
+    static final String KCONFIG = ".kconfig";
+    static final String KSYMS = ".ksyms";
+    /** {@code sizeof(struct bpf_map_def)}: type, key_size, value_size, max_entries, map_flags. */
+    static final int LIBBPF_MAP_DEF_SIZE = 20;
+    /** {@code sizeof(struct bpf_elf_map)}: the five above plus id, pinning, inner_id, inner_idx. */
+    static final int IPROUTE2_MAP_DEF_SIZE = 36;
+    /** BPF_PSEUDO_CALL and BPF_PSEUDO_FUNC source registers. */
+    static final int PSEUDO_CALL = 1;
+    static final int PSEUDO_FUNC = 4;
+    /** LIBBPF_PIN_BY_NAME in a BTF map's {@code pinning}. */
+    static final int LIBBPF_PIN_BY_NAME = 1;
+
+    static ObjectSpec read(byte[] bytes, String objectName) {
+        try (ElfFile elf = ElfFile.of(bytes)) {
+            elf.requireLoadable();
+            return new ObjectReader.Run(elf, objectName).read();
+        }
+    }
+
+    private static final class Run {
+        final ElfFile elf;
+        final String objectName;
+        final List<Symbol> symbols;
+        Btf btf;
+        BtfExt btfExt;
+        final Map<String, MapDef> maps = new LinkedHashMap<>();
+        final Map<String, GlobalVariable> variables = new LinkedHashMap<>();
+        /** Data section index → the name of its map. */
+        final Map<Integer, String> dataMaps = new HashMap<>();
+        /** Map-definition section offsets → map names (legacy and BTF maps). */
+        final Map<Integer, TreeMap<Long, String>> mapSymbols = new HashMap<>();
+
+        Run(ElfFile elf, String objectName) {
+            this.elf = elf;
+            this.objectName = objectName;
+            this.symbols = elf.symbols();
+        }
+
+        ObjectSpec read() {
+            String license = elf.section(LICENSE).map(s -> cString(s.bytes())).orElse("");
+            int version = elf.section(VERSION).filter(s -> s.size() >= 4)
+                    .map(s -> s.data().get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(elf.byteOrder()), 0)).orElse(0);
+            elf.section(".BTF").ifPresent(s -> btf = Btf.parse(s.bytes()));
+            if (btf != null) {
+                elf.section(".BTF.ext").ifPresent(s -> btfExt = BtfExt.parse(s.bytes(), btf));
+            }
+            readBtfMaps();
+            readLegacyMaps();
+            readDataSections();
+            readStaticSlots();
+            ObjectSpec.Subprograms subprograms = readSubprograms();
+            Map<String, ProgramDef> programs = readPrograms();
+            return new ObjectSpec(objectName, license, version, programs, maps, variables, subprograms, btf, btfExt);
+        }
+
+        // ---- maps ----
+
+        private void readBtfMaps() {
+            Section sec = elf.section(BTF_MAPS).orElse(null);
+            if (sec == null) {
+                return;
+            }
+            if (btf == null) {
+                throw new ObjectFormatException(BTF_MAPS, sec.offset(),
+                        "the object has a .maps section but no .BTF: BTF-defined maps need BTF (compile with -g)");
+            }
+            int datasecId = btf.find(BTF_MAPS, BtfKind.DATASEC).orElseThrow(() -> new ObjectFormatException(BTF_MAPS,
+                    sec.offset(), "the BTF has no DATASEC '.maps' describing the map definitions"));
+            BtfType.Datasec ds = (BtfType.Datasec) btf.type(datasecId);
+            for (BtfType.VarSecinfo vs : ds.vars()) {
+                BtfType.Var var = (BtfType.Var) btf.type(vs.type());
+                Symbol sym = symbolIn(sec, var.name());
+                MapDef def = btfMap(var.name(), var.type(), sec, false);
+                maps.put(def.name(), def);
+                mapSymbols.computeIfAbsent(sec.index(), k -> new TreeMap<>()).put(sym.value(), def.name());
+            }
+        }
+
+        /** Decodes one BTF map definition struct (libbpf's __uint/__type/__array conventions). */
+        private MapDef btfMap(String name, int typeId, Section sec, boolean inner) {
+            BtfType t = btf.type(btf.resolve(typeId));
+            if (!(t instanceof BtfType.Struct st)) {
+                throw new ObjectFormatException(BTF_MAPS, sec.offset(), "map '" + name + "': its definition is a "
+                        + t.kind() + ", not a struct");
+            }
+            MapType type = MapType.UNSPEC;
+            int keySize = -1;
+            int valueSize = -1;
+            int maxEntries = 0;
+            int flags = 0;
+            int numa = -1;
+            long extra = 0;
+            int pinning = 0;
+            int keyType = 0;
+            int valueType = 0;
+            MapDef innerDef = null;
+            for (BtfType.Member m : st.members()) {
+                switch (m.name()) {
+                    case "type" -> type = MapType.of(uintValue(name, m)).orElseThrow(() -> new ObjectFormatException(
+                            BTF_MAPS, sec.offset(), "map '" + name + "': unknown map type " + uintValue(name, m)));
+                    case "max_entries" -> maxEntries = uintValue(name, m);
+                    case "map_flags" -> flags = uintValue(name, m);
+                    case "numa_node" -> numa = uintValue(name, m);
+                    case "key_size" -> keySize = uintValue(name, m);
+                    case "value_size" -> valueSize = uintValue(name, m);
+                    case "map_extra" -> extra = uintValue(name, m);
+                    case "pinning" -> pinning = uintValue(name, m);
+                    case "key" -> {
+                        keyType = pointee(name, m);
+                        keySize = (int) btf.sizeOf(keyType);
+                    }
+                    case "value" -> {
+                        valueType = pointee(name, m);
+                        valueSize = (int) btf.sizeOf(valueType);
+                    }
+                    case "values" -> {
+                        // __array(values, struct inner): an array of pointers to the inner map definition (or to a
+                        // function prototype for prog arrays).
+                        BtfType arr = btf.type(btf.resolve(m.type()));
+                        if (!(arr instanceof BtfType.Array a)) {
+                            throw new ObjectFormatException(BTF_MAPS, sec.offset(), "map '" + name
+                                    + "': 'values' must be an array of pointers");
+                        }
+                        BtfType ptr = btf.type(btf.resolve(a.elemType()));
+                        if (!(ptr instanceof BtfType.Ptr p)) {
+                            throw new ObjectFormatException(BTF_MAPS, sec.offset(), "map '" + name
+                                    + "': 'values' must be an array of pointers");
+                        }
+                        BtfType target = btf.type(btf.resolve(p.type()));
+                        if (target instanceof BtfType.Struct) {
+                            innerDef = btfMap(name + ".inner", p.type(), sec, true);
+                        }
+                        valueSize = Integer.BYTES;
+                    }
+                    default -> {
+                        // Unknown members are ignored as libbpf ignores them in non-strict mode.
+                    }
+                }
+            }
+            if (type == MapType.UNSPEC) {
+                throw new ObjectFormatException(BTF_MAPS, sec.offset(), "map '" + name + "' has no 'type'");
+            }
+            if (type.isMapOfMaps() && innerDef == null) {
+                throw new ObjectFormatException(BTF_MAPS, sec.offset(), "map '" + name
+                        + "' is a map of maps but has no __array(values, ...) describing the inner map");
+            }
+            MapSpec spec = new MapSpec(name, type, Math.max(0, keySize), Math.max(0, valueSize), maxEntries, flags,
+                    numa, extra, innerDef == null ? null : innerDef.spec(), keyType, valueType, 0);
+            if (numa >= 0) {
+                spec = spec.withNumaNode(numa);
+            }
+            MapDef.Pinning pin = pinning == LIBBPF_PIN_BY_NAME ? MapDef.Pinning.BY_NAME : MapDef.Pinning.NONE;
+            if (pinning > LIBBPF_PIN_BY_NAME) {
+                throw new ObjectFormatException(BTF_MAPS, sec.offset(), "map '" + name + "': unknown pinning " + pinning);
+            }
+            return new MapDef(name, MapDef.Origin.BTF, BTF_MAPS, spec, inner ? MapDef.Pinning.NONE : pin, null, innerDef,
+                    Map.of(), 0, 0, 0);
+        }
+
+        /** {@code __uint(name, N)} is {@code int (*name)[N]}: a pointer to an array of N elements. */
+        private int uintValue(String map, BtfType.Member m) {
+            BtfType p = btf.type(btf.resolve(m.type()));
+            if (p instanceof BtfType.Ptr ptr && btf.type(btf.resolve(ptr.type())) instanceof BtfType.Array a) {
+                return a.nelems();
+            }
+            throw new ObjectFormatException(BTF_MAPS, -1, "map '" + map + "': member '" + m.name()
+                    + "' must be declared with __uint() (a pointer to an array)");
+        }
+
+        /** {@code __type(name, T)} is {@code T *name}. */
+        private int pointee(String map, BtfType.Member m) {
+            BtfType p = btf.type(btf.resolve(m.type()));
+            if (p instanceof BtfType.Ptr ptr) {
+                return ptr.type();
+            }
+            throw new ObjectFormatException(BTF_MAPS, -1, "map '" + map + "': member '" + m.name()
+                    + "' must be declared with __type() (a pointer to the type)");
+        }
+
+        private void readLegacyMaps() {
+            Section sec = elf.section(LEGACY_MAPS).orElse(null);
+            if (sec == null) {
+                return;
+            }
+            ValueLayout.OfInt u32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(elf.byteOrder());
+            MemorySegment data = sec.data();
+            for (Symbol sym : symbols) {
+                if (sym.sectionIndex() != sec.index() || sym.name().isEmpty() || sym.isSection()) {
+                    continue;
+                }
+                long size = sym.size();
+                if (size != LIBBPF_MAP_DEF_SIZE && size != IPROUTE2_MAP_DEF_SIZE) {
+                    throw new ObjectFormatException(LEGACY_MAPS, sec.offset() + sym.value(), "map '" + sym.name()
+                            + "' is " + size + " bytes: neither libbpf's struct bpf_map_def (" + LIBBPF_MAP_DEF_SIZE
+                            + ") nor iproute2's struct bpf_elf_map (" + IPROUTE2_MAP_DEF_SIZE + ")");
+                }
+                if (sym.value() < 0 || sym.value() + size > data.byteSize()) {
+                    throw new ObjectFormatException(LEGACY_MAPS, sec.offset(), "map '" + sym.name()
+                            + "' lies outside the maps section");
+                }
+                int[] f = new int[(int) size / Integer.BYTES];
+                for (int i = 0; i < f.length; i++) {
+                    f[i] = data.get(u32, sym.value() + (long) i * Integer.BYTES);
+                }
+                int typeNo = f[0];
+                MapType type = MapType.of(typeNo).orElseThrow(() -> new ObjectFormatException(LEGACY_MAPS,
+                        sec.offset() + sym.value(), "map '" + sym.name() + "': unknown map type " + typeNo));
+                MapSpec spec = MapSpec.of(type, f[1], f[2], f[3]).withFlags(f[4]).withName(sym.name());
+                MapDef def;
+                if (size == IPROUTE2_MAP_DEF_SIZE) {
+                    MapDef.Pinning pin = switch (f[6]) {
+                        case 0 -> MapDef.Pinning.NONE;
+                        case 1 -> MapDef.Pinning.OBJECT_NS;
+                        case 2 -> MapDef.Pinning.GLOBAL_NS;
+                        default -> throw new ObjectFormatException(LEGACY_MAPS, sec.offset() + sym.value(), "map '"
+                                + sym.name() + "': unknown iproute2 pinning " + f[6]);
+                    };
+                    def = new MapDef(sym.name(), MapDef.Origin.IPROUTE2, LEGACY_MAPS, spec, pin, null, null, Map.of(),
+                            f[5], f[7], f[8]);
+                } else {
+                    def = new MapDef(sym.name(), MapDef.Origin.LEGACY, LEGACY_MAPS, spec, MapDef.Pinning.NONE, null,
+                            null, Map.of(), 0, 0, 0);
+                }
+                maps.put(def.name(), def);
+                mapSymbols.computeIfAbsent(sec.index(), k -> new TreeMap<>()).put(sym.value(), def.name());
+            }
+            // iproute2 map-in-map: an outer map names its inner template by id (inner_id).
+            for (MapDef outer : List.copyOf(maps.values())) {
+                if (outer.origin() == MapDef.Origin.IPROUTE2 && outer.spec().type().isMapOfMaps()) {
+                    MapDef inner = maps.values().stream().filter(m -> m.origin() == MapDef.Origin.IPROUTE2
+                            && m.iproute2Id() != 0 && m.iproute2Id() == outer.iproute2InnerId()).findFirst()
+                            .orElseThrow(() -> new ObjectFormatException(LEGACY_MAPS, sec.offset(), "map '"
+                                    + outer.name() + "' names inner map id " + outer.iproute2InnerId()
+                                    + " but no map has that id"));
+                    outer.spec(outer.spec().withInnerMap(inner.spec()));
+                }
+            }
+        }
+
+        private static boolean isDataSection(Section s) {
+            String n = s.name();
+            boolean named = n.equals(".data") || n.equals(".rodata") || n.equals(".bss")
+                    || n.startsWith(".data.") || n.startsWith(".rodata.");
+            return named && s.isAllocated() && !s.isExecutable() && s.size() > 0;
+        }
+
+        /** libbpf's internal map name: the object name's prefix and the section name, in 15 characters. */
+        String internalMapName(String section) {
+            int max = io.ebpf4j.kernel.Attr.OBJ_NAME_LEN - 1;
+            int sfx = Math.min(Math.max(7, section.length()), max);
+            int pfx = section.indexOf('.', 1) >= 0 ? 0 : Math.min(max - sfx, objectName.length());
+            String raw = objectName.substring(0, pfx) + section.substring(0, Math.min(sfx, section.length()));
+            StringBuilder sb = new StringBuilder(raw.length());
+            for (char c : raw.toCharArray()) {
+                sb.append(Character.isLetterOrDigit(c) && c < 128 || c == '_' || c == '.' ? c : '_');
+            }
+            return sb.toString();
+        }
+
+        private void readDataSections() {
+            for (Section s : elf.sections()) {
+                if (!isDataSection(s)) {
+                    continue;
+                }
+                String mapName = internalMapName(s.name());
+                byte[] data = s.isNobits() ? new byte[(int) s.size()] : s.bytes();
+                boolean readOnly = s.name().equals(".rodata") || s.name().startsWith(".rodata.");
+                int flags = readOnly ? MapFlags.RDONLY_PROG : 0;
+                int datasec = btf == null ? 0 : btf.find(s.name(), BtfKind.DATASEC).orElse(0);
+                // As libbpf: mappable when user space can see a variable (a non-static one) of the section.
+                if (datasec != 0 && hasGlobalVariable(datasec)) {
+                    flags |= MapFlags.MMAPABLE;
+                }
+                MapSpec spec = MapSpec.of(MapType.ARRAY, Integer.BYTES, data.length, 1).withName(mapName).withFlags(flags)
+                        .withBtfTypes(0, datasec);
+                MapDef def = new MapDef(mapName, MapDef.Origin.DATA, s.name(), spec, MapDef.Pinning.NONE, data, null,
+                        Map.of(), 0, 0, 0);
+                maps.put(mapName, def);
+                dataMaps.put(s.index(), mapName);
+                for (Symbol sym : symbols) {
+                    if (sym.sectionIndex() == s.index() && sym.type() == ElfConstants.STT_OBJECT && !sym.name().isEmpty()) {
+                        if (sym.value() < 0 || sym.value() + sym.size() > data.length) {
+                            throw new ObjectFormatException(s.name(), s.offset(), "variable '" + sym.name()
+                                    + "' lies outside its section");
+                        }
+                        variables.put(sym.name(), new GlobalVariable(sym.name(), mapName, sym.value(), sym.size(), readOnly));
+                    }
+                }
+            }
+        }
+
+        private boolean hasGlobalVariable(int datasecId) {
+            for (BtfType.VarSecinfo vs : ((BtfType.Datasec) btf.type(datasecId)).vars()) {
+                if (btf.type(vs.type()) instanceof BtfType.Var v && v.linkage() != BtfType.Linkage.STATIC) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** Static initial slots of prog arrays and maps of maps: relocations in {@code .rel.maps}. */
+        private void readStaticSlots() {
+            Section sec = elf.section(BTF_MAPS).orElse(null);
+            if (sec == null) {
+                return;
+            }
+            for (Section rel : elf.relocationSections()) {
+                if (elf.target(rel).index() != sec.index()) {
+                    continue;
+                }
+                for (Relocation r : elf.relocations(rel)) {
+                    var owner = mapSymbols.get(sec.index()).floorEntry(r.offset());
+                    if (owner == null) {
+                        throw new ObjectFormatException(rel.name(), rel.offset(), "relocation at .maps offset "
+                                + r.offset() + " lies before every map definition");
+                    }
+                    MapDef outer = maps.get(owner.getValue());
+                    int valuesOffset = valuesMemberOffset(outer);
+                    long slot = (r.offset() - owner.getKey() - valuesOffset) / Long.BYTES;
+                    Symbol target = symbols.get(r.symbolIndex());
+                    outer.addSlot((int) slot, target.name());
+                }
+            }
+        }
+
+        private int valuesMemberOffset(MapDef map) {
+            int datasecId = btf.find(BTF_MAPS, BtfKind.DATASEC).orElseThrow();
+            for (BtfType.VarSecinfo vs : ((BtfType.Datasec) btf.type(datasecId)).vars()) {
+                BtfType.Var var = (BtfType.Var) btf.type(vs.type());
+                if (var.name().equals(map.name())) {
+                    BtfType.Struct st = (BtfType.Struct) btf.type(btf.resolve(var.type()));
+                    for (BtfType.Member m : st.members()) {
+                        if (m.name().equals("values")) {
+                            return m.bitOffset() / Byte.SIZE;
+                        }
+                    }
+                }
+            }
+            throw new ObjectFormatException(BTF_MAPS, -1, "map '" + map.name()
+                    + "' has static initial values but no 'values' member");
+        }
+
+        // ---- code ----
+
+        private ObjectSpec.Subprograms readSubprograms() {
+            Map<Integer, ObjectSpec.Subprogram> byStart = new TreeMap<>();
+            Section text = elf.section(TEXT).orElse(null);
+            if (text == null || text.size() == 0) {
+                return new ObjectSpec.Subprograms(byStart);
+            }
+            List<Instruction> all = decode(text);
+            Map<Integer, List<Reloc>> relocs = relocationsOf(text, all);
+            for (Symbol f : functionsIn(text)) {
+                int start = (int) (f.value() / Instruction.SLOT_SIZE);
+                int slots = (int) (f.size() / Instruction.SLOT_SIZE);
+                List<Reloc> own = shift(relocs, start, slots);
+                List<Instruction> code = slice(all, start, slots);
+                // A call between .text functions may carry no relocation: its immediate is already relative.
+                for (int i = 0; i < code.size(); i++) {
+                    Instruction insn = code.get(i);
+                    final int at = i;
+                    if (insn != null && insn.isCall() && insn.src() == PSEUDO_CALL
+                            && own.stream().noneMatch(r -> r.insn() == at)) {
+                        own.add(new Reloc.Call(i, start + i + insn.immLo() + 1));
+                    }
+                }
+                byStart.put(start, new ObjectSpec.Subprogram(f.name(), start, slots, code, own));
+            }
+            return new ObjectSpec.Subprograms(byStart);
+        }
+
+        private Map<String, ProgramDef> readPrograms() {
+            Map<String, ProgramDef> programs = new LinkedHashMap<>();
+            for (Section s : elf.sections()) {
+                if (!s.isExecutable() || s.type() != ElfConstants.SHT_PROGBITS || s.name().equals(TEXT) || s.size() == 0) {
+                    continue;
+                }
+                SectionDefs.Match match = SectionDefs.find(s.name()).orElseThrow(() -> new ObjectFormatException(
+                        s.name(), s.offset(), "unknown program section '" + s.name() + "'; did you mean "
+                        + String.join(", ", SectionDefs.closest(s.name(), 3)) + "?"));
+                List<Instruction> all = decode(s);
+                Map<Integer, List<Reloc>> relocs = relocationsOf(s, all);
+                for (Symbol f : functionsIn(s)) {
+                    if (f.isLocal()) {
+                        throw new ObjectFormatException(s.name(), s.offset() + f.value(), "program '" + f.name()
+                                + "' is static; entry programs must be global (drop 'static')");
+                    }
+                    int start = (int) (f.value() / Instruction.SLOT_SIZE);
+                    int slots = (int) (f.size() / Instruction.SLOT_SIZE);
+                    programs.put(f.name(), new ProgramDef(f.name(), s.name(), match, slice(all, start, slots),
+                            shift(relocs, start, slots), start));
+                }
+            }
+            return programs;
+        }
+
+        private List<Symbol> functionsIn(Section s) {
+            List<Symbol> out = new ArrayList<>();
+            for (Symbol sym : symbols) {
+                if (sym.sectionIndex() == s.index() && sym.isFunction() && !sym.name().isEmpty()) {
+                    if (sym.value() % Instruction.SLOT_SIZE != 0 || sym.size() % Instruction.SLOT_SIZE != 0
+                            || sym.value() + sym.size() > s.size()) {
+                        throw new ObjectFormatException(s.name(), s.offset() + sym.value(), "function '" + sym.name()
+                                + "' does not lie on instruction boundaries inside its section");
+                    }
+                    out.add(sym);
+                }
+            }
+            out.sort(java.util.Comparator.comparingLong(Symbol::value));
+            return out;
+        }
+
+        /** Decodes a section's instructions, keeping them slot-indexed: an ld_imm64's second slot is null. */
+        private List<Instruction> decode(Section s) {
+            List<Instruction> decoded;
+            try {
+                decoded = Instruction.decode(s.data(), elf.byteOrder());
+            } catch (IllegalArgumentException e) {
+                throw new ObjectFormatException(s.name(), s.offset(), "cannot decode instructions: " + e.getMessage());
+            }
+            List<Instruction> bySlot = new ArrayList<>((int) (s.size() / Instruction.SLOT_SIZE));
+            for (Instruction i : decoded) {
+                bySlot.add(i);
+                if (i.slots() == 2) {
+                    bySlot.add(null);
+                }
+            }
+            return bySlot;
+        }
+
+        private static List<Instruction> slice(List<Instruction> bySlot, int start, int slots) {
+            return new ArrayList<>(bySlot.subList(start, start + slots));
+        }
+
+        private static List<Reloc> shift(Map<Integer, List<Reloc>> bySlot, int start, int slots) {
+            List<Reloc> out = new ArrayList<>();
+            for (int i = start; i < start + slots; i++) {
+                for (Reloc r : bySlot.getOrDefault(i, List.of())) {
+                    out.add(r.at(i - start));
+                }
+            }
+            return out;
+        }
+
+        /** Classifies each relocation of an executable section by the symbol it names. */
+        private Map<Integer, List<Reloc>> relocationsOf(Section code, List<Instruction> bySlot) {
+            Map<Integer, List<Reloc>> out = new HashMap<>();
+            int textIndex = elf.section(TEXT).map(Section::index).orElse(-1);
+            for (Section rel : elf.relocationSections()) {
+                if (elf.target(rel).index() != code.index()) {
+                    continue;
+                }
+                for (Relocation r : elf.relocations(rel)) {
+                    int slot = (int) (r.offset() / Instruction.SLOT_SIZE);
+                    Instruction insn = slot < bySlot.size() ? bySlot.get(slot) : null;
+                    if (insn == null || r.offset() % Instruction.SLOT_SIZE != 0) {
+                        throw new ObjectFormatException(rel.name(), rel.offset(), "relocation " + r.index()
+                                + " points into the middle of an instruction (offset " + r.offset() + ")");
+                    }
+                    Symbol sym = symbols.get(r.symbolIndex());
+                    Reloc reloc = classify(code, rel, r, slot, insn, sym, textIndex);
+                    if (reloc != null) {
+                        out.computeIfAbsent(slot, k -> new ArrayList<>()).add(reloc);
+                    }
+                }
+            }
+            return out;
+        }
+
+        private Reloc classify(Section code, Section rel, Relocation r, int slot, Instruction insn, Symbol sym,
+                               int textIndex) {
+            String where = "relocation " + r.index() + " of " + code.name() + " (instruction " + slot + ")";
+            if (sym.isUndefined()) {
+                return new Reloc.Extern(slot, sym.name(), insn.isCall());
+            }
+            if (insn.isCall()) {
+                if (insn.src() != PSEUDO_CALL || sym.sectionIndex() != textIndex) {
+                    throw new ObjectFormatException(rel.name(), rel.offset(), where + ": a call to '" + sym.name()
+                            + "' that is neither a subprogram in .text nor an extern");
+                }
+                int target = (int) (sym.value() / Instruction.SLOT_SIZE + insn.immLo() + 1);
+                return new Reloc.Call(slot, target);
+            }
+            if (!insn.isLdImm64()) {
+                throw new ObjectFormatException(rel.name(), rel.offset(), where + ": names '" + sym.name()
+                        + "' but the instruction is neither a call nor a 64-bit load");
+            }
+            if (insn.src() == PSEUDO_FUNC) {
+                if (sym.sectionIndex() != textIndex) {
+                    throw new ObjectFormatException(rel.name(), rel.offset(), where
+                            + ": a function address outside .text");
+                }
+                return new Reloc.FuncAddr(slot, (int) ((sym.value() + insn.immLo()) / Instruction.SLOT_SIZE));
+            }
+            TreeMap<Long, String> defs = mapSymbols.get(sym.sectionIndex());
+            if (defs != null) {
+                String map = defs.get(sym.value());
+                if (map == null) {
+                    throw new ObjectFormatException(rel.name(), rel.offset(), where + ": '" + sym.name()
+                            + "' is not the start of a map definition");
+                }
+                return new Reloc.MapRef(slot, map);
+            }
+            String dataMap = dataMaps.get(sym.sectionIndex());
+            if (dataMap != null) {
+                return new Reloc.MapValue(slot, dataMap, sym.value() + insn.immLo());
+            }
+            String section = sym.sectionIndex() < elf.sections().size() && sym.hasSection()
+                    ? elf.section(sym.sectionIndex()).name() : "#" + sym.sectionIndex();
+            throw new ObjectFormatException(rel.name(), rel.offset(), where + ": '" + sym.name()
+                    + "' lives in section '" + section + "', which is neither a map nor global data");
+        }
+
+        private Symbol symbolIn(Section sec, String name) {
+            for (Symbol s : symbols) {
+                if (s.sectionIndex() == sec.index() && s.name().equals(name)) {
+                    return s;
+                }
+            }
+            throw new ObjectFormatException(sec.name(), sec.offset(), "BTF describes map '" + name
+                    + "' but the symbol table has no such symbol in " + sec.name());
+        }
+    }
+
+    static String cString(byte[] b) {
+        int n = 0;
+        while (n < b.length && b[n] != 0) {
+            n++;
+        }
+        return new String(b, 0, n, StandardCharsets.UTF_8);
+    }
+
+    static ByteOrder nativeOrder() {
+        return ByteOrder.nativeOrder();
+    }
+}

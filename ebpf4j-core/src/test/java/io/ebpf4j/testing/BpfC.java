@@ -1,0 +1,67 @@
+package io.ebpf4j.testing;
+
+import org.junit.jupiter.api.Assumptions;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds the BPF C fixtures in {@code src/test/bpf} with clang-19 (once per change, into target/bpf). Tests that
+ * need a fixture are skipped, saying so, when clang-19 is not installed; CI installs it.
+ */
+public final class BpfC {
+    private BpfC() {
+    }
+
+    private static final Path SOURCES = Path.of("src/test/bpf");
+    private static final Path OUT = Path.of("target/bpf");
+    private static final String CLANG = "clang-19";
+
+    /** The object built from {@code src/test/bpf/<name>.bpf.c}. */
+    public static synchronized Path object(String name) {
+        Path clang = onPath(CLANG);
+        Assumptions.assumeTrue(clang != null, CLANG + " is not installed: the BPF C fixtures cannot be built "
+                + "(apt-get install clang-19 libbpf-dev)");
+        Path src = SOURCES.resolve(name + ".bpf.c");
+        Path obj = OUT.resolve(name + ".bpf.o");
+        try {
+            if (Files.exists(obj) && Files.getLastModifiedTime(obj).compareTo(Files.getLastModifiedTime(src)) >= 0) {
+                return obj;
+            }
+            Files.createDirectories(OUT);
+            List<String> cmd = new ArrayList<>(List.of(clang.toString(), "-g", "-O2", "-target", "bpf",
+                    "-D__TARGET_ARCH_x86"));
+            Path multiarch = Path.of("/usr/include/" + System.getProperty("os.arch").replace("amd64", "x86_64") + "-linux-gnu");
+            if (Files.isDirectory(multiarch)) {
+                cmd.add("-I" + multiarch);
+            }
+            cmd.addAll(List.of("-c", src.toString(), "-o", obj.toString()));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IllegalStateException("building " + src + " failed:\n" + out);
+            }
+            return obj;
+        } catch (IOException e) {
+            throw new IllegalStateException("building " + src + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Path onPath(String tool) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+            Path p = Path.of(dir, tool);
+            if (Files.isExecutable(p)) {
+                return p;
+            }
+        }
+        return null;
+    }
+}
