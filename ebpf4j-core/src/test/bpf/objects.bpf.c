@@ -64,10 +64,26 @@ int prog_tc(struct __sk_buff *skb)
 	return 0;
 }
 
+/* bpftool from libbpf 1.1 cannot pin programs left unloaded: the libbpf comparison builds without them. */
+#ifndef NO_OPTIONAL_PROGRAMS
 SEC("?tc")
 int prog_off(struct __sk_buff *skb)
 {
 	return 1;
 }
+
+/*
+ * Unsafe on purpose: dereferences a hash lookup result without checking it (an array lookup with a constant
+ * key would be safe: the verifier knows it cannot miss). Off by default.
+ */
+SEC("?socket")
+int prog_unsafe(struct __sk_buff *skb)
+{
+	__u32 key = 0;
+	__u32 *v = bpf_map_lookup_elem(&pinned_hash, &key);
+
+	return *v;
+}
+#endif
 
 char LICENSE[] SEC("license") = "GPL";

@@ -30,7 +30,7 @@ class ObjectSpecTest {
         ObjectSpec o = ObjectSpec.read(BpfC.object("objects"));
         assertEquals("objects", o.name());
         assertEquals("GPL", o.license());
-        assertEquals(List.of("prog_xdp", "prog_xdp_second", "prog_tc", "prog_off"), List.copyOf(o.programs().keySet()));
+        assertEquals(List.of("prog_xdp", "prog_xdp_second", "prog_tc", "prog_off", "prog_unsafe"), List.copyOf(o.programs().keySet()));
         ProgramDef xdp = o.program("prog_xdp").orElseThrow();
         assertEquals(ProgramType.XDP, xdp.type());
         assertEquals(AttachType.XDP, xdp.expectedAttachType());

@@ -23,12 +23,17 @@ public final class BpfC {
     private static final String CLANG = "clang-19";
 
     /** The object built from {@code src/test/bpf/<name>.bpf.c}. */
-    public static synchronized Path object(String name) {
+    public static Path object(String name) {
+        return object(name, null);
+    }
+
+    /** A variant of the object built with {@code -D<define>} (kept apart in target/bpf). */
+    public static synchronized Path object(String name, String define) {
         Path clang = onPath(CLANG);
         Assumptions.assumeTrue(clang != null, CLANG + " is not installed: the BPF C fixtures cannot be built "
                 + "(apt-get install clang-19 libbpf-dev)");
         Path src = SOURCES.resolve(name + ".bpf.c");
-        Path obj = OUT.resolve(name + ".bpf.o");
+        Path obj = OUT.resolve(name + (define == null ? "" : "-" + define) + ".bpf.o");
         try {
             if (Files.exists(obj) && Files.getLastModifiedTime(obj).compareTo(Files.getLastModifiedTime(src)) >= 0) {
                 return obj;
@@ -39,6 +44,9 @@ public final class BpfC {
             Path multiarch = Path.of("/usr/include/" + System.getProperty("os.arch").replace("amd64", "x86_64") + "-linux-gnu");
             if (Files.isDirectory(multiarch)) {
                 cmd.add("-I" + multiarch);
+            }
+            if (define != null) {
+                cmd.add("-D" + define);
             }
             cmd.addAll(List.of("-c", src.toString(), "-o", obj.toString()));
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

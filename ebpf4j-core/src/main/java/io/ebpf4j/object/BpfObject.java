@@ -1,0 +1,358 @@
+package io.ebpf4j.object;
+
+import io.ebpf4j.BpfException;
+import io.ebpf4j.Mounts;
+import io.ebpf4j.UnsupportedFeatureException;
+import io.ebpf4j.VerifierException;
+import io.ebpf4j.asm.Disassembler;
+import io.ebpf4j.asm.Instruction;
+import io.ebpf4j.map.BpfMap;
+import io.ebpf4j.map.MapInfo;
+import io.ebpf4j.map.MapSpec;
+import io.ebpf4j.map.UpdateFlag;
+import io.ebpf4j.program.Helpers;
+import io.ebpf4j.program.LoadOptions;
+import io.ebpf4j.program.Program;
+import io.ebpf4j.program.ProgramSpec;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A loaded object: the maps and programs its {@link ObjectSpec} described, owned together. Closing it closes
+ * them all (pinned ones stay in the kernel through their pins).
+ */
+public final class BpfObject implements AutoCloseable {
+    /** BPF_PSEUDO_MAP_FD and BPF_PSEUDO_MAP_VALUE in an ld_imm64's source register. */
+    static final int PSEUDO_MAP_FD = 1;
+    static final int PSEUDO_MAP_VALUE = 2;
+    private static final int CONTEXT_BEFORE = 6;
+
+    private final String name;
+    private final Map<String, BpfMap> maps;
+    private final Map<String, Program> programs;
+    private final Map<String, GlobalVariable> variables;
+
+    private BpfObject(String name, Map<String, BpfMap> maps, Map<String, Program> programs,
+                      Map<String, GlobalVariable> variables) {
+        this.name = name;
+        this.maps = maps;
+        this.programs = programs;
+        this.variables = variables;
+    }
+
+    /** How to load: where pins live, and the verifier log level for every program. */
+    public record Options(Path pinRoot, int logLevel) {
+        public static Options defaults() {
+            return new Options(Mounts.BPFFS, 0);
+        }
+
+        public Options withPinRoot(Path root) {
+            return new Options(root, logLevel);
+        }
+
+        public Options withLogLevel(int level) {
+            return new Options(pinRoot, level);
+        }
+    }
+
+    public static BpfObject load(ObjectSpec spec) {
+        return load(spec, Options.defaults());
+    }
+
+    /**
+     * Creates the maps, loads every program marked autoload and fills static slots. A failure at any step closes
+     * what was created and says which map or program failed and why.
+     */
+    public static BpfObject load(ObjectSpec spec, Options options) {
+        Map<String, BpfMap> maps = new LinkedHashMap<>();
+        Map<String, Program> programs = new LinkedHashMap<>();
+        List<Path> newPins = new ArrayList<>();
+        try {
+            for (MapDef def : spec.maps().values()) {
+                maps.put(def.name(), createMap(spec, def, options, newPins));
+            }
+            for (ProgramDef def : spec.programs().values()) {
+                if (def.autoload()) {
+                    programs.put(def.name(), loadProgram(spec, def, maps, options));
+                }
+            }
+            fillSlots(spec, maps, programs);
+            bindReadOnlyData(spec, maps, programs);
+            return new BpfObject(spec.name(), maps, programs, spec.variables());
+        } catch (RuntimeException e) {
+            programs.values().forEach(Program::close);
+            maps.values().forEach(BpfMap::close);
+            // Pins this load made go too (pins it reused stay), so a failed load leaves nothing behind.
+            for (Path pin : newPins) {
+                try {
+                    Files.deleteIfExists(pin);
+                } catch (java.io.IOException unpin) {
+                    e.addSuppressed(unpin);
+                }
+            }
+            throw e;
+        }
+    }
+
+    // ---- maps ----
+
+    private static BpfMap createMap(ObjectSpec spec, MapDef def, Options options, List<Path> newPins) {
+        // Object BTF is not loaded yet (BTF issue): create without BTF type ids.
+        MapSpec ms = def.spec().withBtfTypes(0, 0);
+        if (ms.innerMap() != null) {
+            ms = ms.withInnerMap(ms.innerMap().withBtfTypes(0, 0));
+        }
+        Path pin = pinPath(spec, def, options);
+        try {
+            if (pin != null && Files.exists(pin)) {
+                return reusePinned(def, ms, pin);
+            }
+            BpfMap m = BpfMap.create(ms.withName(def.name()));
+            try {
+                byte[] data = def.data();
+                if (data != null) {
+                    m.update(new byte[Integer.BYTES], data, UpdateFlag.ANY);
+                    if (def.isReadOnlyData()) {
+                        m.freeze();
+                    }
+                }
+                if (pin != null) {
+                    m.pin(pin);
+                    newPins.add(pin);
+                }
+                return m;
+            } catch (RuntimeException e) {
+                m.close();
+                throw e;
+            }
+        } catch (BpfException e) {
+            throw new BpfException("loading object '" + spec.name() + "': map '" + def.name() + "': " + e.getMessage(), e);
+        }
+    }
+
+    /** Where a map is pinned, or null: libbpf's by-name rule and iproute2's tc/globals and tc/<object> dirs. */
+    static Path pinPath(ObjectSpec spec, MapDef def, Options options) {
+        if (def.pinPath() != null) {
+            return Path.of(def.pinPath());
+        }
+        return switch (def.pinning()) {
+            case NONE -> null;
+            case BY_NAME -> options.pinRoot().resolve(def.name());
+            case GLOBAL_NS -> options.pinRoot().resolve("tc/globals").resolve(def.name());
+            case OBJECT_NS -> options.pinRoot().resolve("tc").resolve(spec.name()).resolve(def.name());
+        };
+    }
+
+    /** A pinned map is reused only when it is what the object asks for; otherwise the mismatch is named. */
+    private static BpfMap reusePinned(MapDef def, MapSpec want, Path pin) {
+        BpfMap m = BpfMap.openPinned(pin);
+        MapInfo have = m.info();
+        List<String> diff = new ArrayList<>();
+        if (have.rawType() != want.type().value()) {
+            diff.add("type " + have.typeName() + " vs " + want.type().displayName());
+        }
+        if (have.keySize() != want.keySize()) {
+            diff.add("key_size " + have.keySize() + " vs " + want.keySize());
+        }
+        if (have.valueSize() != want.valueSize()) {
+            diff.add("value_size " + have.valueSize() + " vs " + want.valueSize());
+        }
+        if (have.maxEntries() != want.maxEntries()) {
+            diff.add("max_entries " + have.maxEntries() + " vs " + want.maxEntries());
+        }
+        if (have.flags() != want.flags()) {
+            diff.add("map_flags 0x" + Integer.toHexString(have.flags()) + " vs 0x" + Integer.toHexString(want.flags()));
+        }
+        if (!diff.isEmpty()) {
+            m.close();
+            throw new BpfException("the map pinned at " + pin + " does not match the object's definition ("
+                    + String.join(", ", diff) + " — pinned vs object); remove the pin or change the definition");
+        }
+        return m;
+    }
+
+    // ---- programs ----
+
+    private static Program loadProgram(ObjectSpec spec, ProgramDef def, Map<String, BpfMap> maps, Options options) {
+        Linker.Linked linked = spec.link(def.name());
+        List<Instruction> slots = new ArrayList<>(linked.slots());
+        for (Reloc r : linked.relocations()) {
+            Instruction insn = slots.get(r.insn());
+            switch (r) {
+                case Reloc.MapRef m -> slots.set(r.insn(), insn.withSrc(PSEUDO_MAP_FD).withImm(mapFd(spec, def, maps, m.map())));
+                case Reloc.MapValue v -> slots.set(r.insn(), insn.withSrc(PSEUDO_MAP_VALUE)
+                        .withImm((v.offset() << 32) | (mapFd(spec, def, maps, v.map()) & 0xffff_ffffL)));
+                case Reloc.Extern x -> throw new UnsupportedFeatureException("extern '" + x.name() + "' in program '"
+                        + def.name() + "'", "resolving .kconfig, .ksyms and kfunc externs needs kernel BTF, which "
+                        + "the loader does not use yet");
+                default -> throw new IllegalStateException("unlinked relocation " + r);
+            }
+        }
+        List<Instruction> code = new ArrayList<>();
+        for (Instruction i : slots) {
+            if (i != null) {
+                code.add(i);
+            }
+        }
+        ProgramSpec ps = ProgramSpec.of(def.name(), def.type(), code).withLicense(spec.license())
+                .withExpectedAttachType(def.expectedAttachType()).withFlags(def.flags())
+                .withKernVersion(spec.kernelVersion());
+        int level = def.logLevel() != 0 ? def.logLevel() : options.logLevel();
+        try {
+            return Program.load(ps, LoadOptions.DEFAULT.withLogLevel(level));
+        } catch (VerifierException e) {
+            throw new VerifierException(def.name(), e.errnoNumber(), e.log(),
+                    "in object '" + spec.name() + "', section '" + def.section() + "'"
+                            + e.failingInstruction().stream().mapToObj(i -> ":\n" + around(code, i)).findFirst().orElse(""));
+        } catch (BpfException e) {
+            throw new BpfException("loading object '" + spec.name() + "': program '" + def.name() + "': "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static int mapFd(ObjectSpec spec, ProgramDef def, Map<String, BpfMap> maps, String map) {
+        BpfMap m = maps.get(map);
+        if (m == null) {
+            throw new BpfException("loading object '" + spec.name() + "': program '" + def.name()
+                    + "' refers to map '" + map + "', which was not created");
+        }
+        return m.fd();
+    }
+
+    /** The disassembly around the failing slot, with a marker on it. */
+    static String around(List<Instruction> code, int failingSlot) {
+        Disassembler d = Disassembler.DEFAULT.withHelperNames(Helpers::name);
+        StringBuilder sb = new StringBuilder();
+        int slot = 0;
+        for (Instruction i : code) {
+            if (slot >= failingSlot - CONTEXT_BEFORE && slot <= failingSlot) {
+                sb.append(slot == failingSlot ? "  > " : "    ").append(String.format("%4d: ", slot))
+                        .append(d.format(i)).append('\n');
+            }
+            slot += i.slots();
+        }
+        return sb.toString().stripTrailing();
+    }
+
+    // ---- after load ----
+
+    private static void fillSlots(ObjectSpec spec, Map<String, BpfMap> maps, Map<String, Program> programs) {
+        for (MapDef def : spec.maps().values()) {
+            for (Map.Entry<Integer, String> slot : def.initialSlots().entrySet()) {
+                BpfMap outer = maps.get(def.name());
+                int fd;
+                if (programs.containsKey(slot.getValue())) {
+                    fd = programs.get(slot.getValue()).fd();
+                } else if (maps.containsKey(slot.getValue())) {
+                    fd = maps.get(slot.getValue()).fd();
+                } else if (spec.programs().containsKey(slot.getValue())) {
+                    continue; // a program not loaded (autoload off) leaves its slot empty, as libbpf does
+                } else {
+                    throw new BpfException("loading object '" + spec.name() + "': map '" + def.name() + "' slot "
+                            + slot.getKey() + " names '" + slot.getValue() + "', which is neither a program nor a map");
+                }
+                outer.update(le32(slot.getKey()), le32(fd), UpdateFlag.ANY);
+            }
+        }
+    }
+
+    /** As libbpf: programs keep .rodata alive even when the verifier inlined every read of it. */
+    private static void bindReadOnlyData(ObjectSpec spec, Map<String, BpfMap> maps, Map<String, Program> programs) {
+        for (MapDef def : spec.maps().values()) {
+            if (def.isReadOnlyData()) {
+                for (Program p : programs.values()) {
+                    p.bindMap(maps.get(def.name()));
+                }
+            }
+        }
+    }
+
+    private static byte[] le32(int v) {
+        return ByteBuffer.allocate(Integer.BYTES).order(ByteOrder.nativeOrder()).putInt(v).array();
+    }
+
+    // ---- access ----
+
+    public String name() {
+        return name;
+    }
+
+    public Map<String, BpfMap> maps() {
+        return Collections.unmodifiableMap(maps);
+    }
+
+    public Map<String, Program> programs() {
+        return Collections.unmodifiableMap(programs);
+    }
+
+    public BpfMap map(String mapName) {
+        BpfMap m = maps.get(mapName);
+        if (m == null) {
+            throw new BpfException("object '" + name + "' has no map '" + mapName + "'; it has " + maps.keySet());
+        }
+        return m;
+    }
+
+    public Program program(String programName) {
+        Program p = programs.get(programName);
+        if (p == null) {
+            throw new BpfException("object '" + name + "' has no loaded program '" + programName + "'; loaded: "
+                    + programs.keySet());
+        }
+        return p;
+    }
+
+    public Optional<Program> findProgram(String programName) {
+        return Optional.ofNullable(programs.get(programName));
+    }
+
+    /**
+     * A global variable's memory, live: a view into the mmap'd data map (read-only for {@code .rodata}). For data
+     * sections without user-visible variables (not mmap-able), use {@link #readVariable(String)}.
+     */
+    public MemorySegment variable(String variable) {
+        GlobalVariable v = variableDef(variable);
+        BpfMap m = map(v.map());
+        return m.mmap().asSlice(v.offset(), v.size());
+    }
+
+    /** A copy of a global variable's current bytes, read with a map lookup. */
+    public byte[] readVariable(String variable) {
+        GlobalVariable v = variableDef(variable);
+        byte[] all = map(v.map()).lookup(new byte[Integer.BYTES]).orElseThrow();
+        byte[] out = new byte[(int) v.size()];
+        System.arraycopy(all, (int) v.offset(), out, 0, out.length);
+        return out;
+    }
+
+    /** A global 64-bit variable read through the mmap. */
+    public long variableLong(String variable) {
+        return variable(variable).get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+    }
+
+    private GlobalVariable variableDef(String variable) {
+        GlobalVariable v = variables.get(variable);
+        if (v == null) {
+            throw new BpfException("object '" + name + "' has no global variable '" + variable + "'; it has "
+                    + variables.keySet());
+        }
+        return v;
+    }
+
+    @Override
+    public void close() {
+        programs.values().forEach(Program::close);
+        maps.values().forEach(BpfMap::close);
+    }
+}
