@@ -408,6 +408,18 @@ public final class Btf implements AutoCloseable {
 
     // ---- types
 
+    /**
+     * The byte offset, in the data this BTF was parsed from, of an own type's record (for tools that patch raw
+     * BTF in place, such as the loader's DATASEC fixups).
+     */
+    public int recordOffset(int id) {
+        if (id < firstId || id >= firstId + count) {
+            throw new IllegalArgumentException("type id " + id + " is not one of this BTF's own types ("
+                    + firstId + ".." + (firstId + count - 1) + ")");
+        }
+        return offsets[id - firstId];
+    }
+
     /** The type with this id, decoded on first access; id 0 is {@link BtfType.Void}. */
     public BtfType type(int id) {
         if (id == 0) {

@@ -78,19 +78,25 @@ public final class BpfObject implements AutoCloseable {
         Map<String, BpfMap> maps = new LinkedHashMap<>();
         Map<String, Program> programs = new LinkedHashMap<>();
         List<Path> newPins = new ArrayList<>();
+        io.ebpf4j.btf.LoadedBtf btf = null;
         try {
+            btf = loadBtf(spec);
             for (MapDef def : spec.maps().values()) {
                 maps.put(def.name(), createMap(spec, def, options, newPins));
             }
             for (ProgramDef def : spec.programs().values()) {
                 if (def.autoload()) {
-                    programs.put(def.name(), loadProgram(spec, def, maps, options));
+                    programs.put(def.name(), loadProgram(spec, def, maps, options, btf));
                 }
             }
             fillSlots(spec, maps, programs);
             bindReadOnlyData(spec, maps, programs);
             return new BpfObject(spec.name(), maps, programs, spec.variables());
         } catch (RuntimeException e) {
+            if (btf != null) {
+                btf.close();
+                btf = null;
+            }
             programs.values().forEach(Program::close);
             maps.values().forEach(BpfMap::close);
             // Pins this load made go too (pins it reused stay), so a failed load leaves nothing behind.
@@ -102,6 +108,29 @@ public final class BpfObject implements AutoCloseable {
                 }
             }
             throw e;
+        } finally {
+            // The programs hold their own references to the BTF.
+            if (btf != null) {
+                btf.close();
+            }
+        }
+    }
+
+    /**
+     * The object's BTF, loaded for the programs' func info; null when the object has none or the kernel refuses
+     * it (then programs load without BTF, as libbpf does, and only what needs BTF fails).
+     */
+    private static io.ebpf4j.btf.LoadedBtf loadBtf(ObjectSpec spec) {
+        byte[] raw = spec.loadableBtf();
+        if (raw == null) {
+            return null;
+        }
+        try {
+            return io.ebpf4j.btf.LoadedBtf.load(raw);
+        } catch (io.ebpf4j.SyscallException e) {
+            System.getLogger("io.ebpf4j").log(System.Logger.Level.WARNING, "object '" + spec.name()
+                    + "': the kernel refused its BTF, loading without it: " + e.getMessage());
+            return null;
         }
     }
 
@@ -184,7 +213,8 @@ public final class BpfObject implements AutoCloseable {
 
     // ---- programs ----
 
-    private static Program loadProgram(ObjectSpec spec, ProgramDef def, Map<String, BpfMap> maps, Options options) {
+    private static Program loadProgram(ObjectSpec spec, ProgramDef def, Map<String, BpfMap> maps, Options options,
+                                       io.ebpf4j.btf.LoadedBtf btf) {
         Linker.Linked linked = spec.link(def.name());
         List<Instruction> slots = new ArrayList<>(linked.slots());
         for (Reloc r : linked.relocations()) {
@@ -209,8 +239,12 @@ public final class BpfObject implements AutoCloseable {
                 .withExpectedAttachType(def.expectedAttachType()).withFlags(def.flags())
                 .withKernVersion(spec.kernelVersion());
         int level = def.logLevel() != 0 ? def.logLevel() : options.logLevel();
+        LoadOptions lo = LoadOptions.DEFAULT.withLogLevel(level);
+        if (btf != null && !linked.funcInfo().isEmpty()) {
+            lo = lo.withBtfFd(btf.fd()).withFuncInfo(funcInfo(linked.funcInfo()));
+        }
         try {
-            return Program.load(ps, LoadOptions.DEFAULT.withLogLevel(level));
+            return Program.load(ps, lo);
         } catch (VerifierException e) {
             throw new VerifierException(def.name(), e.errnoNumber(), e.log(),
                     "in object '" + spec.name() + "', section '" + def.section() + "'"
@@ -220,6 +254,17 @@ public final class BpfObject implements AutoCloseable {
                     + e.getMessage(), e);
         }
     }
+
+    /** {@code struct bpf_func_info} records: instruction index, FUNC type id. */
+    private static LoadOptions.FuncInfo funcInfo(List<Linker.FuncInfo> funcs) {
+        ByteBuffer b = ByteBuffer.allocate(funcs.size() * FUNC_INFO_SIZE).order(ByteOrder.nativeOrder());
+        for (Linker.FuncInfo f : funcs) {
+            b.putInt(f.insn()).putInt(f.typeId());
+        }
+        return new LoadOptions.FuncInfo(b.array(), FUNC_INFO_SIZE, funcs.size());
+    }
+
+    private static final int FUNC_INFO_SIZE = 8;
 
     private static int mapFd(ObjectSpec spec, ProgramDef def, Map<String, BpfMap> maps, String map) {
         BpfMap m = maps.get(map);

@@ -22,7 +22,8 @@ public final class Linker {
      * An entry program ready for the loader: slot-indexed instructions (an ld_imm64's second slot is null) and the
      * relocations left for load time (maps, global data, externs), by slot.
      */
-    public record Linked(String name, List<Instruction> slots, List<Reloc> relocations, List<String> subprograms) {
+    public record Linked(String name, List<Instruction> slots, List<Reloc> relocations, List<String> subprograms,
+                         List<FuncInfo> funcInfo) {
         /** The instructions without the second-slot placeholders. */
         public List<Instruction> instructions() {
             List<Instruction> out = new ArrayList<>(slots.size());
@@ -35,11 +36,43 @@ public final class Linker {
         }
     }
 
-    static Linked link(ProgramDef program, ObjectSpec.Subprograms subprograms) {
+    /** A function of the linked program: its first slot and its BTF FUNC type id. */
+    public record FuncInfo(int insn, int typeId) {
+    }
+
+    static Linked link(ProgramDef program, ObjectSpec.Subprograms subprograms, io.ebpf4j.btf.BtfExt ext) {
         Run run = new Run(program.name(), subprograms);
         run.out.addAll(program.slots());
         run.process(program.slots().size(), 0, program.relocations());
-        return new Linked(program.name(), run.out, run.pending, run.order);
+        return new Linked(program.name(), run.out, run.pending, run.order, funcInfo(program, run.appended, ext));
+    }
+
+    /**
+     * The func info of the linked program: the entry function's record from its section, and each appended
+     * subprogram's record from .text moved to where it was appended (.BTF.ext offsets are bytes; the kernel
+     * wants instruction indices).
+     */
+    private static List<FuncInfo> funcInfo(ProgramDef program, Map<Integer, Integer> appended, io.ebpf4j.btf.BtfExt ext) {
+        List<FuncInfo> out = new ArrayList<>();
+        if (ext == null) {
+            return out;
+        }
+        int start = program.sectionOffset();
+        int end = start + program.slots().size();
+        for (io.ebpf4j.btf.BtfExt.FuncInfo fi : ext.funcInfos(program.section())) {
+            int slot = fi.insnOff() / Instruction.SLOT_SIZE;
+            if (slot >= start && slot < end) {
+                out.add(new FuncInfo(slot - start, fi.typeId()));
+            }
+        }
+        for (io.ebpf4j.btf.BtfExt.FuncInfo fi : ext.funcInfos(ObjectReader.TEXT)) {
+            Integer where = appended.get(fi.insnOff() / Instruction.SLOT_SIZE);
+            if (where != null) {
+                out.add(new FuncInfo(where, fi.typeId()));
+            }
+        }
+        out.sort(java.util.Comparator.comparingInt(FuncInfo::insn));
+        return out;
     }
 
     private static final class Run {
@@ -65,7 +98,8 @@ public final class Linker {
                     case Reloc.FuncAddr f -> {
                         Instruction ld = out.get(base + f.insn());
                         // Only the first slot's immediate is the offset; the second stays zero.
-                        out.set(base + f.insn(), ld.withImm(target(f.target(), base + f.insn()) & 0xffff_ffffL));
+                        out.set(base + f.insn(), ld.withSrc(ObjectReader.PSEUDO_FUNC)
+                                .withImm(target(f.target(), base + f.insn()) & 0xffff_ffffL));
                     }
                     default -> pending.add(r.at(base + r.insn()));
                 }

@@ -45,6 +45,11 @@ final class ObjectReader {
     /** BPF_PSEUDO_CALL and BPF_PSEUDO_FUNC source registers. */
     static final int PSEUDO_CALL = 1;
     static final int PSEUDO_FUNC = 4;
+    /** Byte offsets in a DATASEC record: its size, then {type, offset, size} per variable. */
+    static final int DATASEC_SIZE = 8;
+    static final int DATASEC_VARS = 12;
+    static final int VAR_SECINFO = 12;
+    static final int VAR_SECINFO_OFFSET = 4;
     /** LIBBPF_PIN_BY_NAME in a BTF map's {@code pinning}. */
     static final int LIBBPF_PIN_BY_NAME = 1;
 
@@ -82,13 +87,50 @@ final class ObjectReader {
             if (btf != null) {
                 elf.section(".BTF.ext").ifPresent(s -> btfExt = BtfExt.parse(s.bytes(), btf));
             }
+            byte[] loadableBtf = elf.section(".BTF").map(this::fixedUpBtf).orElse(null);
             readBtfMaps();
             readLegacyMaps();
             readDataSections();
             readStaticSlots();
             ObjectSpec.Subprograms subprograms = readSubprograms();
             Map<String, ProgramDef> programs = readPrograms();
-            return new ObjectSpec(objectName, license, version, programs, maps, variables, subprograms, btf, btfExt);
+            return new ObjectSpec(objectName, license, version, programs, maps, variables, subprograms, btf, btfExt,
+                    loadableBtf);
+        }
+
+        /**
+         * The object's BTF as the kernel will accept it: clang leaves DATASEC sizes and variable offsets for the
+         * loader to fill from the ELF sections and symbols (libbpf's fixups). Patched in a copy of the raw bytes,
+         * so string offsets (used by line info) stay valid.
+         */
+        private byte[] fixedUpBtf(Section btfSection) {
+            byte[] raw = btfSection.bytes();
+            MemorySegment seg = MemorySegment.ofArray(raw);
+            ValueLayout.OfInt u32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(btf.byteOrder());
+            for (int id = btf.firstTypeId(); id <= btf.lastTypeId(); id++) {
+                if (btf.kind(id) != BtfKind.DATASEC) {
+                    continue;
+                }
+                BtfType.Datasec ds = (BtfType.Datasec) btf.type(id);
+                Section sec = elf.section(ds.name()).orElse(null);
+                if (sec == null) {
+                    continue; // .kconfig and .ksyms: extern sections without ELF data
+                }
+                int record = btf.recordOffset(id);
+                seg.set(u32, record + DATASEC_SIZE, (int) sec.size());
+                for (int i = 0; i < ds.vars().size(); i++) {
+                    BtfType.VarSecinfo vs = ds.vars().get(i);
+                    String var = btf.nameOf(vs.type());
+                    for (Symbol sym : symbols) {
+                        if (sym.sectionIndex() == sec.index() && sym.name().equals(var)) {
+                            seg.set(u32, record + DATASEC_VARS + (long) i * VAR_SECINFO + VAR_SECINFO_OFFSET,
+                                    (int) sym.value());
+                            break;
+                        }
+                    }
+                }
+            }
+            return raw;
         }
 
         // ---- maps ----
@@ -523,7 +565,10 @@ final class ObjectReader {
                 throw new ObjectFormatException(rel.name(), rel.offset(), where + ": names '" + sym.name()
                         + "' but the instruction is neither a call nor a 64-bit load");
             }
-            if (insn.src() == PSEUDO_FUNC) {
+            // A 64-bit load of a .text function's address (clang leaves the source register plain; as libbpf,
+            // we mark it BPF_PSEUDO_FUNC when linking).
+            boolean textFunction = sym.sectionIndex() == textIndex && (sym.isSection() || sym.isFunction());
+            if (insn.src() == PSEUDO_FUNC || textFunction) {
                 if (sym.sectionIndex() != textIndex) {
                     throw new ObjectFormatException(rel.name(), rel.offset(), where
                             + ": a function address outside .text");

@@ -30,10 +30,11 @@ public final class ObjectSpec {
     private final Subprograms subprograms;
     private final Btf btf;
     private final BtfExt btfExt;
+    private final byte[] loadableBtf;
 
     ObjectSpec(String name, String license, int kernelVersion, Map<String, ProgramDef> programs,
                Map<String, MapDef> maps, Map<String, GlobalVariable> variables, Subprograms subprograms, Btf btf,
-               BtfExt btfExt) {
+               BtfExt btfExt, byte[] loadableBtf) {
         this.name = name;
         this.license = license;
         this.kernelVersion = kernelVersion;
@@ -43,6 +44,12 @@ public final class ObjectSpec {
         this.subprograms = subprograms;
         this.btf = btf;
         this.btfExt = btfExt;
+        this.loadableBtf = loadableBtf;
+    }
+
+    /** The object's BTF with the loader's fixups applied, ready for BPF_BTF_LOAD; null without BTF. */
+    byte[] loadableBtf() {
+        return loadableBtf == null ? null : loadableBtf.clone();
     }
 
     /** Reads an object file; its name (for map names) is the file name up to its first dot, as libbpf has it. */
@@ -124,7 +131,7 @@ public final class ObjectSpec {
             throw new BpfException("object '" + name + "' has no program '" + programName + "'; it has "
                     + programs.keySet());
         }
-        return Linker.link(p, subprograms);
+        return Linker.link(p, subprograms, btfExt);
     }
 
     // ---- global variables ----

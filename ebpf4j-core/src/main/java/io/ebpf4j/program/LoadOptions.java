@@ -9,31 +9,43 @@ package io.ebpf4j.program;
  * @param fdArray file descriptors the program refers to by index (maps, module BTFs), or null
  */
 public record LoadOptions(int logLevel, int initialLogSize, int btfFd, int attachProgFd, int attachBtfObjFd,
-                          int ifindex, int tokenFd, int[] fdArray) {
+                          int ifindex, int tokenFd, int[] fdArray, FuncInfo funcInfo) {
     public static final int DEFAULT_LOG_SIZE = 64 * 1024;
-    public static final LoadOptions DEFAULT = new LoadOptions(0, DEFAULT_LOG_SIZE, 0, 0, 0, 0, 0, null);
+    public static final LoadOptions DEFAULT = new LoadOptions(0, DEFAULT_LOG_SIZE, 0, 0, 0, 0, 0, null, null);
+
+    /**
+     * {@code bpf_func_info} records for the program's functions, in the BTF given by {@code btfFd}: each is
+     * {@code recordSize} bytes, starting with the function's first instruction index and its BTF FUNC id.
+     */
+    public record FuncInfo(byte[] records, int recordSize, int count) {
+    }
+
+    public LoadOptions withFuncInfo(FuncInfo info) {
+        return new LoadOptions(logLevel, initialLogSize, btfFd, attachProgFd, attachBtfObjFd, ifindex, tokenFd, fdArray,
+                info);
+    }
 
     public LoadOptions withLogLevel(int level) {
-        return new LoadOptions(level, initialLogSize, btfFd, attachProgFd, attachBtfObjFd, ifindex, tokenFd, fdArray);
+        return new LoadOptions(level, initialLogSize, btfFd, attachProgFd, attachBtfObjFd, ifindex, tokenFd, fdArray, funcInfo);
     }
 
     public LoadOptions withInitialLogSize(int size) {
-        return new LoadOptions(logLevel, size, btfFd, attachProgFd, attachBtfObjFd, ifindex, tokenFd, fdArray);
+        return new LoadOptions(logLevel, size, btfFd, attachProgFd, attachBtfObjFd, ifindex, tokenFd, fdArray, funcInfo);
     }
 
     public LoadOptions withBtfFd(int fd) {
-        return new LoadOptions(logLevel, initialLogSize, fd, attachProgFd, attachBtfObjFd, ifindex, tokenFd, fdArray);
+        return new LoadOptions(logLevel, initialLogSize, fd, attachProgFd, attachBtfObjFd, ifindex, tokenFd, fdArray, funcInfo);
     }
 
     public LoadOptions withAttachProgFd(int fd) {
-        return new LoadOptions(logLevel, initialLogSize, btfFd, fd, attachBtfObjFd, ifindex, tokenFd, fdArray);
+        return new LoadOptions(logLevel, initialLogSize, btfFd, fd, attachBtfObjFd, ifindex, tokenFd, fdArray, funcInfo);
     }
 
     public LoadOptions withTokenFd(int fd) {
-        return new LoadOptions(logLevel, initialLogSize, btfFd, attachProgFd, attachBtfObjFd, ifindex, fd, fdArray);
+        return new LoadOptions(logLevel, initialLogSize, btfFd, attachProgFd, attachBtfObjFd, ifindex, fd, fdArray, funcInfo);
     }
 
     public LoadOptions withFdArray(int[] fds) {
-        return new LoadOptions(logLevel, initialLogSize, btfFd, attachProgFd, attachBtfObjFd, ifindex, tokenFd, fds);
+        return new LoadOptions(logLevel, initialLogSize, btfFd, attachProgFd, attachBtfObjFd, ifindex, tokenFd, fds, funcInfo);
     }
 }

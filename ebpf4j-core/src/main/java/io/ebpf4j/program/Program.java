@@ -58,10 +58,13 @@ public final class Program implements AutoCloseable {
                 fdArray = arena.allocateFrom(ValueLayout.JAVA_INT, options.fdArray());
                 fdCount = options.fdArray().length;
             }
+            LoadOptions.FuncInfo fi = options.funcInfo();
+            MemorySegment funcInfo = fi == null ? MemorySegment.NULL : arena.allocateFrom(ValueLayout.JAVA_BYTE, fi.records());
             Bpf.ProgLoad p = new Bpf.ProgLoad(spec.type().value(), insns, spec.license(), spec.kernVersion(),
                     spec.flags(), kernelName(spec.name()), options.ifindex(),
-                    spec.expectedAttachType() == null ? 0 : spec.expectedAttachType().value(), options.btfFd(), 0,
-                    MemorySegment.NULL, 0, 0, MemorySegment.NULL, 0, spec.attachBtfId(),
+                    spec.expectedAttachType() == null ? 0 : spec.expectedAttachType().value(), options.btfFd(),
+                    fi == null ? 0 : fi.recordSize(), funcInfo, fi == null ? 0 : fi.count(), 0, MemorySegment.NULL, 0,
+                    spec.attachBtfId(),
                     options.attachProgFd() != 0 ? options.attachProgFd() : options.attachBtfObjFd(), fdArray, 0,
                     options.tokenFd());
             // fd_array_cnt (6.14+) would make the kernel bind every fd in the array; we only pass the array.

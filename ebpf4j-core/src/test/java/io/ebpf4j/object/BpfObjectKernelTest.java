@@ -192,7 +192,7 @@ class BpfObjectKernelTest {
         Path bpftool = Stream.of("/usr/sbin/bpftool", "/usr/bin/bpftool").map(Path::of).filter(Files::isExecutable)
                 .findFirst().orElse(null);
         Assumptions.assumeTrue(bpftool != null, "bpftool is not installed (apt-get install bpftool)");
-        for (String fixture : List.of("objects", "legacy_maps")) {
+        for (String fixture : List.of("objects", "advanced", "legacy_maps")) {
             Path obj = BpfC.object(fixture, "NO_OPTIONAL_PROGRAMS");
             Path libbpfPins = pinRoot.resolve("libbpf-" + fixture);
             Files.createDirectories(pinRoot);
@@ -230,6 +230,37 @@ class BpfObjectKernelTest {
             out.add(mapLoad ? i.withImm(i.imm() & 0xffff_ffff_0000_0000L) : i);
         }
         return out;
+    }
+
+    @Test
+    void tailCallsThroughAStaticProgArray() {
+        ObjectSpec spec = ObjectSpec.read(BpfC.object("advanced"));
+        assertEquals(java.util.Map.of(1, "tail_target"), spec.map("jumps").orElseThrow().initialSlots());
+        try (BpfObject obj = BpfObject.load(spec, options())) {
+            assertEquals(42, obj.program("tail_caller").testRun(TestRun.withData(new byte[64])).retval(),
+                    "the tail call reached tail_target through slot 1");
+        }
+    }
+
+    @Test
+    void callbacksThroughBpfLoop() {
+        try (BpfObject obj = BpfObject.load(ObjectSpec.read(BpfC.object("advanced")), options())) {
+            assertEquals(45, obj.program("looper").testRun(TestRun.withData(new byte[64])).retval(), "0 + 1 + ... + 9");
+        }
+    }
+
+    @Test
+    void mapsOfMapsWithStaticSlots() {
+        ObjectSpec spec = ObjectSpec.read(BpfC.object("advanced"));
+        MapDef outer = spec.map("outer_arr").orElseThrow();
+        assertEquals(MapType.ARRAY_OF_MAPS, outer.spec().type());
+        assertEquals(java.util.Map.of(0, "inner_a", 1, "inner_b"), outer.initialSlots());
+        assertEquals(MapType.ARRAY, outer.inner().spec().type());
+        try (BpfObject obj = BpfObject.load(spec, options())) {
+            assertEquals(1, obj.program("through_outer").testRun(TestRun.withData(new byte[64])).retval());
+            assertEquals(77L, obj.map("inner_b").typed(Codec.INT, Codec.LONG).get(0).orElseThrow());
+            assertEquals(66L, obj.map("inner_a").typed(Codec.INT, Codec.LONG).get(0).orElseThrow());
+        }
     }
 
     @Test
