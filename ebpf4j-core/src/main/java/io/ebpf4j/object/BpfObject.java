@@ -82,7 +82,9 @@ public final class BpfObject implements AutoCloseable {
         try {
             btf = loadBtf(spec);
             for (MapDef def : spec.maps().values()) {
-                maps.put(def.name(), createMap(spec, def, options, newPins));
+                if (def.autocreate()) {
+                    maps.put(def.name(), createMap(spec, def, options, newPins));
+                }
             }
             for (ProgramDef def : spec.programs().values()) {
                 if (def.autoload()) {
@@ -217,8 +219,14 @@ public final class BpfObject implements AutoCloseable {
                                        io.ebpf4j.btf.LoadedBtf btf) {
         Linker.Linked linked = spec.link(def.name());
         List<Instruction> slots = new ArrayList<>(linked.slots());
+        List<String> mapOrder = List.copyOf(spec.maps().keySet());
         for (Reloc r : linked.relocations()) {
             Instruction insn = slots.get(r.insn());
+            String mapName = r instanceof Reloc.MapRef m ? m.map() : r instanceof Reloc.MapValue v ? v.map() : null;
+            if (mapName != null && !maps.containsKey(mapName) && spec.map(mapName).map(m -> !m.autocreate()).orElse(false)) {
+                poison(slots, r.insn(), mapOrder.indexOf(mapName));
+                continue;
+            }
             switch (r) {
                 case Reloc.MapRef m -> slots.set(r.insn(), insn.withSrc(PSEUDO_MAP_FD).withImm(mapFd(spec, def, maps, m.map())));
                 case Reloc.MapValue v -> slots.set(r.insn(), insn.withSrc(PSEUDO_MAP_VALUE)
@@ -246,13 +254,42 @@ public final class BpfObject implements AutoCloseable {
         try {
             return Program.load(ps, lo);
         } catch (VerifierException e) {
+            String poisoned = poisonedMap(e.log(), mapOrder);
             throw new VerifierException(def.name(), e.errnoNumber(), e.log(),
-                    "in object '" + spec.name() + "', section '" + def.section() + "'"
+                    (poisoned == null ? "" : "the program uses map '" + poisoned + "', which was not created (its "
+                            + "autocreate is off): create it, or keep the code that uses it unreachable\n")
+                            + "in object '" + spec.name() + "', section '" + def.section() + "'"
                             + e.failingInstruction().stream().mapToObj(i -> ":\n" + around(code, i)).findFirst().orElse(""));
         } catch (BpfException e) {
             throw new BpfException("loading object '" + spec.name() + "': program '" + def.name() + "': "
                     + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A reference to a map that was not created becomes two calls to a helper that does not exist, numbered after
+     * the map (libbpf's convention): harmless in dead code, which the verifier removes; if reached, the verifier
+     * names the number and {@link #poisonedMap} turns it back into the map's name.
+     */
+    static final int POISON_MAP_BASE = 2_001_000_000;
+
+    private static void poison(List<Instruction> slots, int at, int mapIndex) {
+        int callOpcode = io.ebpf4j.asm.OpClass.JMP.code() | io.ebpf4j.asm.JmpOp.CALL.code() | io.ebpf4j.asm.Source.K.code();
+        Instruction call = Instruction.of(callOpcode, io.ebpf4j.asm.Register.R0, io.ebpf4j.asm.Register.R0, 0,
+                POISON_MAP_BASE + mapIndex);
+        slots.set(at, call);
+        slots.set(at + 1, call);
+    }
+
+    private static String poisonedMap(String log, List<String> mapOrder) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("unknown#(\\d+)").matcher(log);
+        while (m.find()) {
+            long n = Long.parseLong(m.group(1)) - POISON_MAP_BASE;
+            if (n >= 0 && n < mapOrder.size()) {
+                return mapOrder.get((int) n);
+            }
+        }
+        return null;
     }
 
     /** {@code struct bpf_func_info} records: instruction index, FUNC type id. */

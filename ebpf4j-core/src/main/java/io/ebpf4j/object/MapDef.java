@@ -42,6 +42,7 @@ public final class MapDef {
     private MapSpec spec;
     private Pinning pinning;
     private String pinPath;
+    private boolean autocreate = true;
     private final byte[] initialData;
     private final MapDef inner;
     private final Map<Integer, String> initialSlots;
@@ -104,6 +105,16 @@ public final class MapDef {
 
     public MapDef pinPath(String path) {
         this.pinPath = path;
+        return this;
+    }
+
+    /** Whether loading creates this map (libbpf's autocreate); programs may still refer to it in dead code. */
+    public boolean autocreate() {
+        return autocreate;
+    }
+
+    public MapDef autocreate(boolean create) {
+        this.autocreate = create;
         return this;
     }
 
