@@ -148,7 +148,10 @@ final class ObjectReader {
                     sec.offset(), "the BTF has no DATASEC '.maps' describing the map definitions"));
             BtfType.Datasec ds = (BtfType.Datasec) btf.type(datasecId);
             for (BtfType.VarSecinfo vs : ds.vars()) {
-                BtfType.Var var = (BtfType.Var) btf.type(vs.type());
+                if (!(btf.type(vs.type()) instanceof BtfType.Var var)) {
+                    throw new ObjectFormatException(BTF_MAPS, sec.offset(), "the .maps DATASEC lists type "
+                            + vs.type() + ", which is not a VAR");
+                }
                 Symbol sym = symbolIn(sec, var.name());
                 MapDef def = btfMap(var.name(), var.type(), sec, false);
                 maps.put(def.name(), def);
@@ -187,11 +190,11 @@ final class ObjectReader {
                     case "pinning" -> pinning = uintValue(name, m);
                     case "key" -> {
                         keyType = pointee(name, m);
-                        keySize = (int) btf.sizeOf(keyType);
+                        keySize = sizeOf(name, "key", keyType);
                     }
                     case "value" -> {
                         valueType = pointee(name, m);
-                        valueSize = (int) btf.sizeOf(valueType);
+                        valueSize = sizeOf(name, "value", valueType);
                     }
                     case "values" -> {
                         // __array(values, struct inner): an array of pointers to the inner map definition (or to a
@@ -208,6 +211,11 @@ final class ObjectReader {
                         }
                         BtfType target = btf.type(btf.resolve(p.type()));
                         if (target instanceof BtfType.Struct) {
+                            if (inner) {
+                                // The kernel does not nest maps of maps, and a self-reference would never end.
+                                throw new ObjectFormatException(BTF_MAPS, sec.offset(), "map '" + name
+                                        + "': an inner map cannot itself hold maps");
+                            }
                             innerDef = btfMap(name + ".inner", p.type(), sec, true);
                         }
                         valueSize = Integer.BYTES;
@@ -237,10 +245,29 @@ final class ObjectReader {
                     Map.of(), 0, 0, 0);
         }
 
+        /** The size of a key or value type; types without a size (functions, void) are the file's error. */
+        private int sizeOf(String map, String what, int type) {
+            long size;
+            try {
+                size = btf.sizeOf(type);
+            } catch (IllegalArgumentException e) {
+                throw new ObjectFormatException(BTF_MAPS, -1, "map '" + map + "': the " + what + " type (id " + type
+                        + ") has no size: " + e.getMessage());
+            }
+            if (size < 0 || size > Integer.MAX_VALUE) {
+                throw new ObjectFormatException(BTF_MAPS, -1, "map '" + map + "': " + what + " size " + size + " is absurd");
+            }
+            return (int) size;
+        }
+
         /** {@code __uint(name, N)} is {@code int (*name)[N]}: a pointer to an array of N elements. */
         private int uintValue(String map, BtfType.Member m) {
             BtfType p = btf.type(btf.resolve(m.type()));
             if (p instanceof BtfType.Ptr ptr && btf.type(btf.resolve(ptr.type())) instanceof BtfType.Array a) {
+                if (a.nelems() < 0 && !m.name().equals("map_flags") && !m.name().equals("map_extra")) {
+                    throw new ObjectFormatException(BTF_MAPS, -1, "map '" + map + "': '" + m.name() + "' is "
+                            + Integer.toUnsignedString(a.nelems()) + ", which is absurd");
+                }
                 return a.nelems();
             }
             throw new ObjectFormatException(BTF_MAPS, -1, "map '" + map + "': member '" + m.name()
@@ -285,6 +312,13 @@ final class ObjectReader {
                 int typeNo = f[0];
                 MapType type = MapType.of(typeNo).orElseThrow(() -> new ObjectFormatException(LEGACY_MAPS,
                         sec.offset() + sym.value(), "map '" + sym.name() + "': unknown map type " + typeNo));
+                for (int i = 1; i <= 2; i++) {
+                    if (f[i] < 0) {
+                        throw new ObjectFormatException(LEGACY_MAPS, sec.offset() + sym.value(), "map '" + sym.name()
+                                + "': " + (i == 1 ? "key" : "value") + " size " + Integer.toUnsignedString(f[i])
+                                + " is absurd");
+                    }
+                }
                 MapSpec spec = MapSpec.of(type, f[1], f[2], f[3]).withFlags(f[4]).withName(sym.name());
                 MapDef def;
                 if (size == IPROUTE2_MAP_DEF_SIZE) {
@@ -406,9 +440,8 @@ final class ObjectReader {
         private int valuesMemberOffset(MapDef map) {
             int datasecId = btf.find(BTF_MAPS, BtfKind.DATASEC).orElseThrow();
             for (BtfType.VarSecinfo vs : ((BtfType.Datasec) btf.type(datasecId)).vars()) {
-                BtfType.Var var = (BtfType.Var) btf.type(vs.type());
-                if (var.name().equals(map.name())) {
-                    BtfType.Struct st = (BtfType.Struct) btf.type(btf.resolve(var.type()));
+                if (btf.type(vs.type()) instanceof BtfType.Var var && var.name().equals(map.name())
+                        && btf.type(btf.resolve(var.type())) instanceof BtfType.Struct st) {
                     for (BtfType.Member m : st.members()) {
                         if (m.name().equals("values")) {
                             return m.bitOffset() / Byte.SIZE;
