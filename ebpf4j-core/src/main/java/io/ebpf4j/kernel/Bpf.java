@@ -104,7 +104,7 @@ public final class Bpf {
             MemorySegment probe = arena.allocate(layout.layout());
             long off = layout.offset(field);
             probe.set(JAVA_BYTE, off, (byte) 1);
-            long end = off + layout.layout().select(java.lang.foreign.MemoryLayout.PathElement.groupElement(field)).byteSize();
+            long end = layout.endOf(field);
             long r = call(cmd, probe, end, Scratch.get().capture);
             if (r >= 0) {
                 Sys.closeQuietly((int) r);
@@ -317,8 +317,7 @@ public final class Bpf {
         if (last == null) {
             return min;
         }
-        long end = l.offset(last) + l.layout().select(java.lang.foreign.MemoryLayout.PathElement.groupElement(last)).byteSize();
-        return Math.max(min, end);
+        return Math.max(min, l.endOf(last));
     }
 
     /** BPF_PROG_TEST_RUN's inputs and, after the call, outputs. */
