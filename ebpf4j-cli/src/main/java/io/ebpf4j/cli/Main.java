@@ -21,8 +21,8 @@ import java.util.Properties;
  * come before or after the subcommand; commands read them through {@link Output#of}.
  */
 @Command(name = "ebpf4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Inspect and probe eBPF objects of the running kernel.",
-        subcommands = {FeatureCommand.class, ProgCommand.class, MapCommand.class})
+        description = "Inspect, probe and load eBPF objects: of the running kernel and in object files.",
+        subcommands = {FeatureCommand.class, ProgCommand.class, MapCommand.class, ObjectCommand.class})
 public final class Main {
     @Option(names = {"-j", "--json"}, scope = ScopeType.INHERIT, description = "Write JSON instead of text.")
     boolean json;

@@ -4,25 +4,33 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import io.ebpf4j.BpfException;
 import io.ebpf4j.Errno;
 import io.ebpf4j.SyscallException;
+import io.ebpf4j.object.BpfObject;
+import io.ebpf4j.object.MapDef;
+import io.ebpf4j.object.ObjectSpec;
 import io.ebpf4j.program.Program;
 import io.ebpf4j.program.ProgramInfo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /** {@code ebpf4j prog}: the programs loaded in the kernel, shown as {@code bpftool prog show} shows them. */
-@Command(name = "prog", description = "Inspect loaded BPF programs (without a subcommand: show them all).")
+@Command(name = "prog", description = "Inspect and load BPF programs (without a subcommand: show them all).",
+        subcommands = ProgDumpCommand.class)
 final class ProgCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -65,6 +73,92 @@ final class ProgCommand implements Callable<Integer> {
         return 0;
     }
 
+    @Command(name = "loadall", description = "Load every program of an object file and pin each as "
+            + "PINDIR/<program> (and, with --pinmaps, each map as MAPDIR/<map>). The pins keep them loaded.")
+    int loadall(@Parameters(index = "0", paramLabel = "FILE", description = "A BPF object file.") Path file,
+                @Parameters(index = "1", paramLabel = "PINDIR", description = "Where to pin the programs (in a "
+                        + "bpffs; made when missing).") Path pinDir,
+                @Option(names = "--pinmaps", paramLabel = "MAPDIR", description = "Also pin every map there.")
+                Path mapDir,
+                @Option(names = "--pin-root", paramLabel = "DIR", defaultValue = "/sys/fs/bpf",
+                        description = "Where maps the object asks to pin by name go (default: ${DEFAULT-VALUE}).")
+                Path pinRoot) {
+        ObjectSpec objectSpec = ObjectSpec.read(file);
+        Pins pins = new Pins();
+        // The maps the object asks to pin, pinned by the load itself: those it makes are ours to take back.
+        List<Path> objectPins = objectSpec.maps().values().stream().map(m -> objectPinPath(m, objectSpec, pinRoot))
+                .filter(p -> p != null && !Files.exists(p)).toList();
+        try (BpfObject obj = BpfObject.load(objectSpec, BpfObject.Options.defaults().withPinRoot(pinRoot))) {
+            try {
+                objectPins.stream().filter(Files::exists).forEach(pins.made::add);
+                for (var e : obj.programs().entrySet()) {
+                    pins.pin(pinDir.resolve(pinName(e.getKey())), e.getValue()::pin);
+                }
+                if (mapDir != null) {
+                    for (var e : obj.maps().entrySet()) {
+                        pins.pin(mapDir.resolve(pinName(e.getKey())), e.getValue()::pin);
+                    }
+                }
+            } catch (RuntimeException e) {
+                pins.undo(e);
+                throw e;
+            }
+        }
+        return 0;
+    }
+
+    /** bpffs refuses names with dots (reserved): {@code minimal.bss} is pinned as {@code minimal_bss}, as libbpf. */
+    static String pinName(String name) {
+        return name.replace('.', '_');
+    }
+
+    /** Where loading pins a map that asks for pinning, or null when it does not. */
+    private static Path objectPinPath(MapDef m, ObjectSpec o, Path root) {
+        if (m.pinPath() != null) {
+            return Path.of(m.pinPath());
+        }
+        return switch (m.pinning()) {
+            case NONE -> null;
+            case BY_NAME -> root.resolve(m.name());
+            case GLOBAL_NS -> root.resolve("tc").resolve("globals").resolve(m.name());
+            case OBJECT_NS -> root.resolve("tc").resolve(o.name()).resolve(m.name());
+        };
+    }
+
+    /** The pins and directories {@code loadall} made, so that a failure half way can take them back. */
+    private static final class Pins {
+        private final List<Path> made = new ArrayList<>();
+
+        void pin(Path path, Consumer<Path> pinner) {
+            // Directories the pin creates are noted first, outermost first, so that undo removes them last.
+            List<Path> newDirs = new ArrayList<>();
+            for (Path d = path.toAbsolutePath().getParent(); d != null && !Files.exists(d); d = d.getParent()) {
+                newDirs.addFirst(d);
+            }
+            boolean pinned = false;
+            try {
+                pinner.accept(path);
+                pinned = true;
+            } finally {
+                made.addAll(newDirs); // made even when the pin itself then failed
+                if (pinned) {
+                    made.add(path);
+                }
+            }
+        }
+
+        /** Removes what was made, newest first; problems are added to {@code cause} rather than thrown. */
+        void undo(RuntimeException cause) {
+            for (Path p : made.reversed()) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    cause.addSuppressed(e);
+                }
+            }
+        }
+    }
+
     /** Receives each selected program while it is open. */
     @FunctionalInterface
     interface Visitor {
@@ -72,7 +166,7 @@ final class ProgCommand implements Callable<Integer> {
     }
 
     /** The one program an id or pin path names. */
-    private static Program open(Selector sel) {
+    static Program open(Selector sel) {
         return sel.kind() == Selector.Kind.ID ? Program.fromId(sel.id()) : Program.openPinned(sel.path());
     }
 
