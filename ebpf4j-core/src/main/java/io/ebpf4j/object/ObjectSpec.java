@@ -57,8 +57,10 @@ public final class ObjectSpec {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(path);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new BpfException("cannot read BPF object " + path + ": no such file", e);
         } catch (IOException e) {
-            throw new BpfException("cannot read BPF object " + path + ": " + e.getMessage(), e);
+            throw new BpfException("cannot read BPF object " + path + ": " + e, e);
         }
         return read(bytes, objectName(path.getFileName().toString()));
     }
