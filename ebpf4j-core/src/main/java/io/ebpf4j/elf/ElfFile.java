@@ -249,7 +249,7 @@ public final class ElfFile implements AutoCloseable {
         if (strtab.type() != SHT_STRTAB) {
             throw new IllegalArgumentException(strtab + " is not a string table");
         }
-        return readString(strtab, offset, null, -1, "string");
+        return readString(strtab, offset, null, -1, () -> "string");
     }
 
     /**
@@ -446,31 +446,29 @@ public final class ElfFile implements AutoCloseable {
                     readI64(at + 16), readI64(at + 24), readI64(at + 32), readI32(at + 40),
                     readI32(at + 44), readI64(at + 48), readI64(at + 56));
             headers[i] = h;
-            String label = "#" + i;
-            String where = "section #" + i + " (header at file offset 0x" + Long.toHexString(at) + "): ";
             if (i == 0) {
                 // Section 0 is reserved; its sh_size and sh_link may carry the extended counts read above.
                 if (h.type() != SHT_NULL) {
-                    throw failAt(label, at + 4, where + "section 0 must be SHT_NULL but its type is "
+                    throw failAt("#" + i, at + 4, headerWhere(i, at) + "section 0 must be SHT_NULL but its type is "
                             + Integer.toUnsignedString(h.type()));
                 }
                 continue;
             }
             if (Integer.toUnsignedLong(h.link()) >= count) {
-                throw failAt(label, at + 40, where + "sh_link " + Integer.toUnsignedString(h.link())
+                throw failAt("#" + i, at + 40, headerWhere(i, at) + "sh_link " + Integer.toUnsignedString(h.link())
                         + " is not a section index (the file has " + count + " sections)");
             }
             if (h.addralign() < 0 || Long.bitCount(h.addralign()) > 1) {
-                throw failAt(label, at + 48, where + "sh_addralign 0x" + Long.toUnsignedString(h.addralign(), 16)
+                throw failAt("#" + i, at + 48, headerWhere(i, at) + "sh_addralign 0x" + Long.toUnsignedString(h.addralign(), 16)
                         + " is not a power of two");
             }
             if (h.size() < 0) {
-                throw failAt(label, at + 32, where + "sh_size 0x" + Long.toUnsignedString(h.size(), 16)
+                throw failAt("#" + i, at + 32, headerWhere(i, at) + "sh_size 0x" + Long.toUnsignedString(h.size(), 16)
                         + " is absurd (larger than any file)");
             }
             if (h.type() != SHT_NULL && h.type() != SHT_NOBITS) {
                 if (h.offset() < 0 || h.offset() > length || h.size() > length - h.offset()) {
-                    throw failAt(label, h.offset() < 0 ? at + 24 : h.offset(), where + "its " + h.size()
+                    throw failAt("#" + i, h.offset() < 0 ? at + 24 : h.offset(), headerWhere(i, at) + "its " + h.size()
                             + " bytes at file offset 0x" + Long.toUnsignedString(h.offset(), 16)
                             + " run past the end of the " + length + "-byte file");
                 }
@@ -494,8 +492,9 @@ public final class ElfFile implements AutoCloseable {
             String name = "";
             if (names != null && (i != 0 || h.nameOffset() != 0)) {
                 long at = sectionHeaderOffset(shoff, i);
+                final int index = i;
                 name = readString(names, Integer.toUnsignedLong(h.nameOffset()), "#" + i, at,
-                        "section #" + i + " (header at file offset 0x" + Long.toHexString(at) + "): name");
+                        () -> "section #" + index + " (header at file offset 0x" + Long.toHexString(at) + "): name");
             }
             out[i] = new Section(file, i, name, h.type(), h.flags(), h.addr(), h.offset(), h.size(), h.link(),
                     h.info(), h.addralign(), h.entsize());
@@ -593,7 +592,9 @@ public final class ElfFile implements AutoCloseable {
             int sectionIndex = readU16(at + 6);
             long value = readI64(at + 8);
             long size = readI64(at + 16);
-            String what = "symbol " + i + " at file offset 0x" + Long.toHexString(at);
+            final int index = i;
+            final long symbolAt = at;
+            final Section table = symtab;
             if (sectionIndex == SHN_XINDEX) {
                 if (shndx == null) {
                     shndx = extendedIndexTable(symtab, count, at);
@@ -607,15 +608,15 @@ public final class ElfFile implements AutoCloseable {
                 sectionIndex = (int) real;
             } else if (sectionIndex >= SHN_LORESERVE) {
                 if (sectionIndex != SHN_ABS && sectionIndex != SHN_COMMON) {
-                    throw fail(symtab, at, what + " has reserved section index 0x" + Integer.toHexString(sectionIndex)
+                    throw fail(symtab, at, symbolWhat(i, at) + " has reserved section index 0x" + Integer.toHexString(sectionIndex)
                             + ", which has no meaning in a BPF object");
                 }
             } else if (sectionIndex >= sections.size()) {
-                throw fail(symtab, at, what + " names section " + sectionIndex + " but the file has "
+                throw fail(symtab, at, symbolWhat(i, at) + " names section " + sectionIndex + " but the file has "
                         + sections.size() + " sections");
             }
             String name = nameOffset == 0 ? "" : readString(strtab, nameOffset, symtab.label(), at,
-                    where(symtab) + what + ": name");
+                    () -> where(table) + symbolWhat(index, symbolAt) + ": name");
             out.add(new Symbol(i, name, info >>> 4, info & 0xf, other & 0x3, sectionIndex, value, size));
         }
         return new SymbolTable(symtab, List.copyOf(out));
@@ -660,10 +661,10 @@ public final class ElfFile implements AutoCloseable {
         return count;
     }
 
-    private String readString(Section strtab, long offset, String label, long at, String what) {
+    private String readString(Section strtab, long offset, String label, long at, java.util.function.Supplier<String> what) {
         String owner = label == null ? strtab.label() : label;
-        String prefix = what + " at offset " + offset;
         if (offset < 0 || offset >= strtab.size()) {
+            String prefix = what.get() + " at offset " + offset;
             throw failAt(owner, at >= 0 ? at : strtab.offset(), prefix + " is past the end of string table "
                     + describe(strtab) + " (" + strtab.size() + " bytes at file offset 0x"
                     + Long.toHexString(strtab.offset()) + ")");
@@ -676,8 +677,19 @@ public final class ElfFile implements AutoCloseable {
                         StandardCharsets.UTF_8);
             }
         }
+        String prefix = what.get() + " at offset " + offset;
         throw failAt(owner, start, prefix + " in string table " + describe(strtab) + " starting at file offset 0x"
                 + Long.toHexString(start) + " has no terminating NUL before the table ends");
+    }
+
+    /** How messages name a symbol: built only when a check fails. */
+    private static String symbolWhat(int index, long at) {
+        return "symbol " + index + " at file offset 0x" + Long.toHexString(at);
+    }
+
+    /** How messages name a section header: built only when a check fails. */
+    private static String headerWhere(int index, long at) {
+        return "section #" + index + " (header at file offset 0x" + Long.toHexString(at) + "): ";
     }
 
     private void requireOwn(Section s) {

@@ -582,20 +582,19 @@ final class ObjectReader {
 
         private Reloc classify(Section code, Section rel, Relocation r, int slot, Instruction insn, Symbol sym,
                                int textIndex) {
-            String where = "relocation " + r.index() + " of " + code.name() + " (instruction " + slot + ")";
             if (sym.isUndefined()) {
                 return new Reloc.Extern(slot, sym.name(), insn.isCall());
             }
             if (insn.isCall()) {
                 if (insn.src() != PSEUDO_CALL || sym.sectionIndex() != textIndex) {
-                    throw new ObjectFormatException(rel.name(), rel.offset(), where + ": a call to '" + sym.name()
+                    throw new ObjectFormatException(rel.name(), rel.offset(), where(r, code, slot) + ": a call to '" + sym.name()
                             + "' that is neither a subprogram in .text nor an extern");
                 }
                 int target = (int) (sym.value() / Instruction.SLOT_SIZE + insn.immLo() + 1);
                 return new Reloc.Call(slot, target);
             }
             if (!insn.isLdImm64()) {
-                throw new ObjectFormatException(rel.name(), rel.offset(), where + ": names '" + sym.name()
+                throw new ObjectFormatException(rel.name(), rel.offset(), where(r, code, slot) + ": names '" + sym.name()
                         + "' but the instruction is neither a call nor a 64-bit load");
             }
             // A 64-bit load of a .text function's address (clang leaves the source register plain; as libbpf,
@@ -603,7 +602,7 @@ final class ObjectReader {
             boolean textFunction = sym.sectionIndex() == textIndex && (sym.isSection() || sym.isFunction());
             if (insn.src() == PSEUDO_FUNC || textFunction) {
                 if (sym.sectionIndex() != textIndex) {
-                    throw new ObjectFormatException(rel.name(), rel.offset(), where
+                    throw new ObjectFormatException(rel.name(), rel.offset(), where(r, code, slot)
                             + ": a function address outside .text");
                 }
                 return new Reloc.FuncAddr(slot, (int) ((sym.value() + insn.immLo()) / Instruction.SLOT_SIZE));
@@ -612,7 +611,7 @@ final class ObjectReader {
             if (defs != null) {
                 String map = defs.get(sym.value());
                 if (map == null) {
-                    throw new ObjectFormatException(rel.name(), rel.offset(), where + ": '" + sym.name()
+                    throw new ObjectFormatException(rel.name(), rel.offset(), where(r, code, slot) + ": '" + sym.name()
                             + "' is not the start of a map definition");
                 }
                 return new Reloc.MapRef(slot, map);
@@ -623,8 +622,13 @@ final class ObjectReader {
             }
             String section = sym.sectionIndex() < elf.sections().size() && sym.hasSection()
                     ? elf.section(sym.sectionIndex()).name() : "#" + sym.sectionIndex();
-            throw new ObjectFormatException(rel.name(), rel.offset(), where + ": '" + sym.name()
+            throw new ObjectFormatException(rel.name(), rel.offset(), where(r, code, slot) + ": '" + sym.name()
                     + "' lives in section '" + section + "', which is neither a map nor global data");
+        }
+
+        /** How messages name a relocation: built only when one is refused. */
+        private static String where(Relocation r, Section code, int slot) {
+            return "relocation " + r.index() + " of " + code.name() + " (instruction " + slot + ")";
         }
 
         private Symbol symbolIn(Section sec, String name) {
