@@ -212,7 +212,7 @@ class BpfObjectKernelTest {
         Path bpftool = Stream.of("/usr/sbin/bpftool", "/usr/bin/bpftool").map(Path::of).filter(Files::isExecutable)
                 .findFirst().orElse(null);
         Assumptions.assumeTrue(bpftool != null, "bpftool is not installed (apt-get install bpftool)");
-        for (String fixture : List.of("objects", "advanced", "legacy_maps")) {
+        for (String fixture : List.of("objects", "advanced", "optional", "legacy_maps")) {
             Path obj = BpfC.object(fixture, "NO_OPTIONAL_PROGRAMS");
             Path libbpfPins = pinRoot.resolve("libbpf-" + fixture);
             Files.createDirectories(pinRoot);
