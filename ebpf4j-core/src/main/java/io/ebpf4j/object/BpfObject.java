@@ -152,11 +152,12 @@ public final class BpfObject implements AutoCloseable {
             BpfMap m = BpfMap.create(ms.withName(def.name()));
             try {
                 byte[] data = def.data();
-                if (data != null) {
+                // New array maps are zero-filled: an all-zero image (.bss) needs no write.
+                if (data != null && !allZero(data)) {
                     m.update(new byte[Integer.BYTES], data, UpdateFlag.ANY);
-                    if (def.isReadOnlyData()) {
-                        m.freeze();
-                    }
+                }
+                if (def.isReadOnlyData()) {
+                    m.freeze();
                 }
                 if (pin != null) {
                     m.pin(pin);
@@ -170,6 +171,15 @@ public final class BpfObject implements AutoCloseable {
         } catch (BpfException e) {
             throw new BpfException("loading object '" + spec.name() + "': map '" + def.name() + "': " + e.getMessage(), e);
         }
+    }
+
+    private static boolean allZero(byte[] data) {
+        for (byte b : data) {
+            if (b != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Where a map is pinned, or null: libbpf's by-name rule and iproute2's tc/globals and tc/<object> dirs. */
