@@ -309,9 +309,15 @@ public final class Btf implements AutoCloseable {
                 return arena.allocate(Math.max(1, all.length)).copyFrom(MemorySegment.ofArray(all)).asSlice(0, all.length);
             }
             try {
+                // /sys/kernel/btf/* accepts only private read-only mappings, which FileChannel cannot make.
+                return io.ebpf4j.kernel.Sys.mapFileReadOnly(file, size, arena);
+            } catch (io.ebpf4j.SyscallException e) {
+                // Older kernels cannot map BTF at all: read it.
+            }
+            try {
                 return ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             } catch (IOException | UnsupportedOperationException e) {
-                // /sys/kernel/btf/* refuses shared mappings (EACCES), and private ones need a writable channel.
+                // Some files refuse any mapping: read them.
             }
             MemorySegment buf = arena.allocate(size);
             ByteBuffer bb = buf.asByteBuffer();

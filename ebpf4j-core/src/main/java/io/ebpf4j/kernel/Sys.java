@@ -58,6 +58,33 @@ public final class Sys {
         return addr.reinterpret(length, arena, unmap);
     }
 
+    private static final int MAP_PRIVATE = 2;
+
+    /**
+     * Maps a file read-only and private (copy-on-write, never written). sysfs files such as
+     * {@code /sys/kernel/btf/vmlinux} accept only this kind of mapping, which Java's FileChannel cannot make.
+     * The mapping lives as long as {@code arena}.
+     */
+    @SuppressWarnings("restricted") // giving the mapped address its real size and lifetime
+    public static MemorySegment mapFileReadOnly(java.nio.file.Path file, long length, Arena arena) {
+        try (Fd fd = open(file.toString(), false)) {
+            Scratch s = Scratch.get();
+            MemorySegment addr;
+            try {
+                addr = (MemorySegment) Libc.MMAP.invokeExact(s.capture, MemorySegment.NULL, length, Libc.PROT_READ,
+                        MAP_PRIVATE, fd.get(), 0L);
+            } catch (Throwable t) {
+                throw Scratch.rethrow(t);
+            }
+            if (addr.address() == Libc.MAP_FAILED) {
+                int errno = Libc.errno(s.capture);
+                throw new SyscallException("mmap", errno, file.toString(), null);
+            }
+            Consumer<MemorySegment> unmap = seg -> munmap(seg.address(), length);
+            return addr.reinterpret(length, arena, unmap);
+        }
+    }
+
     private static void munmap(long address, long length) {
         try {
             int r = (int) Libc.MUNMAP.invokeExact(Scratch.get().capture, MemorySegment.ofAddress(address), length);
