@@ -169,7 +169,7 @@ public final class BpfObject implements AutoCloseable {
                 throw e;
             }
         } catch (BpfException e) {
-            throw new BpfException("loading object '" + spec.name() + "': map '" + def.name() + "': " + e.getMessage(), e);
+            throw inContext(e, "map '" + def.name() + "'", spec);
         }
     }
 
@@ -180,6 +180,26 @@ public final class BpfObject implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /**
+     * Adds which object (and map or program) a failure concerns, keeping its type: callers may catch
+     * {@link io.ebpf4j.SyscallException} to look at the errno.
+     */
+    private static BpfException inContext(BpfException e, String what, ObjectSpec spec) {
+        String where = what + " of object '" + spec.name() + "'";
+        if (e instanceof io.ebpf4j.SyscallException se && !(e instanceof VerifierException)) {
+            String object = se.object() == null || se.object().isEmpty() ? where : se.object() + ", " + where;
+            io.ebpf4j.SyscallException wrapped = new io.ebpf4j.SyscallException(se.call(), se.errnoNumber(), object,
+                    se.hint());
+            wrapped.initCause(e);
+            return wrapped;
+        }
+        if (e instanceof VerifierException || e instanceof UnsupportedFeatureException
+                || e instanceof io.ebpf4j.SizeMismatchException) {
+            return e; // these already name the program or the feature
+        }
+        return new BpfException("loading object '" + spec.name() + "': " + what + ": " + e.getMessage(), e);
     }
 
     /** Where a map is pinned, or null: libbpf's by-name rule and iproute2's tc/globals and tc/<object> dirs. */
@@ -271,8 +291,7 @@ public final class BpfObject implements AutoCloseable {
                             + "in object '" + spec.name() + "', section '" + def.section() + "'"
                             + e.failingInstruction().stream().mapToObj(i -> ":\n" + around(code, i)).findFirst().orElse(""));
         } catch (BpfException e) {
-            throw new BpfException("loading object '" + spec.name() + "': program '" + def.name() + "': "
-                    + e.getMessage(), e);
+            throw inContext(e, "program '" + def.name() + "'", spec);
         }
     }
 

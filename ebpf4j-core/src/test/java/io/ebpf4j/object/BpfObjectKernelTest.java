@@ -299,6 +299,17 @@ class BpfObjectKernelTest {
     }
 
     @Test
+    void kernelRefusalsKeepTheirTypeAndNameTheObject() {
+        ObjectSpec spec = ObjectSpec.read(BpfC.object("objects"));
+        MapDef counts = spec.map("counts").orElseThrow();
+        counts.spec(counts.spec().withFlags(io.ebpf4j.map.MapFlags.MMAPABLE | io.ebpf4j.map.MapFlags.NO_PREALLOC));
+        io.ebpf4j.SyscallException e = assertThrows(io.ebpf4j.SyscallException.class, () -> BpfObject.load(spec, options()));
+        assertEquals(io.ebpf4j.Errno.EINVAL, e.errno());
+        assertTrue(e.getMessage().contains("of object 'objects'"), e.getMessage());
+        assertTrue(e.getMessage().contains("counts"), e.getMessage());
+    }
+
+    @Test
     void mapDefinitionsStayEditable() {
         ObjectSpec spec = ObjectSpec.read(BpfC.object("objects"));
         MapDef counts = spec.map("counts").orElseThrow();
