@@ -330,36 +330,55 @@ public record Instruction(int opcode, int dst, int src, int offset, long imm) {
             throw new IllegalArgumentException("program length " + length + " is not a multiple of " + SLOT_SIZE
                     + ": " + (length % SLOT_SIZE) + " stray bytes at offset " + (length - length % SLOT_SIZE));
         }
+        if (length > Integer.MAX_VALUE - SLOT_SIZE) {
+            throw new IllegalArgumentException("program of " + length + " bytes is larger than any BPF program");
+        }
+        // Decoded from a heap copy with plain arithmetic: C2 in JDK 25.0.3 crashed compiling the earlier loop,
+        // which read through segment var handles chosen per call by byte order.
+        byte[] b = program.toArray(ValueLayout.JAVA_BYTE);
         boolean little = order == ByteOrder.LITTLE_ENDIAN;
-        var out = new ArrayList<Instruction>();
-        for (long at = 0; at < length; ) {
-            int code = Byte.toUnsignedInt(program.get(ValueLayout.JAVA_BYTE, at));
-            int regs = Byte.toUnsignedInt(program.get(ValueLayout.JAVA_BYTE, at + 1));
+        var out = new ArrayList<Instruction>(b.length / SLOT_SIZE);
+        int at = 0;
+        while (at < b.length) {
+            int code = b[at] & BYTE_MASK;
+            int regs = b[at + 1] & BYTE_MASK;
             int dst = little ? regs & NIBBLE : regs >>> 4;
             int src = little ? regs >>> 4 : regs & NIBBLE;
-            short off = program.get(little ? OFF_LE : OFF_BE, at + 2);
-            int imm = program.get(little ? IMM_LE : IMM_BE, at + 4);
+            short off = (short) u16(b, at + 2, little);
+            int imm = s32(b, at + 4, little);
             if (code != LD_IMM64) {
                 out.add(new Instruction(code, dst, src, off, imm));
                 at += SLOT_SIZE;
                 continue;
             }
-            long second = at + SLOT_SIZE;
-            if (second >= length) {
+            int second = at + SLOT_SIZE;
+            if (second >= b.length) {
                 throw new IllegalArgumentException("truncated ld_imm64 at offset " + at + " (slot " + at / SLOT_SIZE
                         + "): the program ends before its second slot");
             }
             // Only the immediate of the second half carries data; the kernel rejects anything else set there.
-            int secondHead = program.get(little ? IMM_LE : IMM_BE, second);
-            if (secondHead != 0) {
+            if (s32(b, second, little) != 0) {
                 throw new IllegalArgumentException("malformed ld_imm64 at offset " + at + " (slot " + at / SLOT_SIZE
                         + "): its second slot has code, registers or offset set");
             }
-            int hi = program.get(little ? IMM_LE : IMM_BE, second + 4);
+            int hi = s32(b, second + 4, little);
             out.add(new Instruction(code, dst, src, off, ((long) hi << Integer.SIZE) | (imm & LOW32)));
-            at += 2L * SLOT_SIZE;
+            at += 2 * SLOT_SIZE;
         }
         return List.copyOf(out);
+    }
+
+    private static final int BYTE_MASK = 0xff;
+
+    private static int u16(byte[] b, int at, boolean little) {
+        int lo = b[little ? at : at + 1] & BYTE_MASK;
+        int hi = b[little ? at + 1 : at] & BYTE_MASK;
+        return hi << Byte.SIZE | lo;
+    }
+
+    private static int s32(byte[] b, int at, boolean little) {
+        return little ? u16(b, at, true) | u16(b, at + 2, true) << Short.SIZE
+                : u16(b, at, false) << Short.SIZE | u16(b, at + 2, false);
     }
 
     private static void writeSlot(MemorySegment seg, long at, ByteOrder order,
