@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Parses a JSON document into maps, lists, strings, longs and booleans: enough for tests to check structure
+ * Parses a JSON document into maps, lists, strings, longs (BigIntegers beyond them) and booleans: enough for tests to check structure
  * with jackson-core alone (its streaming parser has no tree model).
  */
 final class Json {
@@ -69,7 +69,9 @@ final class Json {
                 yield l;
             }
             case VALUE_STRING -> p.getText();
-            case VALUE_NUMBER_INT -> p.getLongValue();
+            // Unsigned 64-bit values (BTF's ENUM64) may exceed a long: those alone are BigIntegers.
+            case VALUE_NUMBER_INT -> p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                    ? p.getBigIntegerValue() : (Object) p.getLongValue();
             case VALUE_TRUE, VALUE_FALSE -> p.getBooleanValue();
             case VALUE_NULL -> null;
             default -> throw new IOException("unexpected token " + t);

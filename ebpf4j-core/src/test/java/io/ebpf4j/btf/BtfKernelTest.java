@@ -115,9 +115,12 @@ class BtfKernelTest {
             assertEquals(btf.lastTypeId(), Integer.parseInt(last.substring(1, last.indexOf(']'))), "type count");
             List<String> actual = new ArrayList<>(expected.size());
             for (int id = 1; id <= btf.lastTypeId(); id++) {
-                actual.addAll(BpftoolFormat.render(btf, id));
+                actual.addAll(List.of(BtfRawFormat.format(btf, id).split("\n", -1)));
             }
             assertEquals(expected.size(), actual.size(), "lines");
+            StringBuilder whole = new StringBuilder();
+            BtfRawFormat.write(btf, whole);
+            assertEquals(String.join("\n", actual) + "\n", whole.toString(), "write() is format() of every type");
             for (int i = 0; i < expected.size(); i++) {
                 assertEquals(expected.get(i), actual.get(i), "line " + (i + 1));
             }
