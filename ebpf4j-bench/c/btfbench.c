@@ -17,22 +17,11 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-static double warmup_s = 5.0;    // JMH: 5 warm-up iterations of 1 s
-static int iterations = 5;       // JMH: 5 measured iterations ...
-static double iteration_s = 2.0; // ... of 2 s each
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "timed.h"
 
 // One operation: load, find, free. Returns task_struct's type id; exits on any failure.
 static int load_find_free(void) {
@@ -57,50 +46,21 @@ static void usage(void) {
     exit(2);
 }
 
+static int expected_id;
+
+// The timed op: the same as load_find_free(), and task_struct must keep its id.
+static void timed_op(void *ctx) {
+    (void) ctx;
+    if (load_find_free() != expected_id) {
+        fprintf(stderr, "btfbench: task_struct's type id changed between loads\n");
+        exit(1);
+    }
+}
+
 int main(int argc, char **argv) {
-    int opt, verbose = 0;
-    while ((opt = getopt(argc, argv, "w:i:r:vh")) != -1) {
-        switch (opt) {
-        case 'w': warmup_s = atof(optarg); break;
-        case 'i': iterations = atoi(optarg); break;
-        case 'r': iteration_s = atof(optarg); break;
-        case 'v': verbose = 1; break;
-        default: usage();
-        }
-    }
-    if (iterations < 1 || iterations > 64 || iteration_s <= 0 || optind != argc)
-        usage();
-    // libbpf's messages are not part of the work; a failure is reported by load_find_free().
-    if (!verbose)
-        libbpf_set_print(NULL);
-
-    int expected = load_find_free();
-    double end = now() + warmup_s;
-    do
-        load_find_free();
-    while (now() < end);
-
-    double means[64];
-    uint64_t total_ops = 0;
-    double total_time = 0;
-    for (int it = 0; it < iterations; it++) {
-        uint64_t ops = 0;
-        double start = now(), t;
-        do {
-            if (load_find_free() != expected) {
-                fprintf(stderr, "btfbench: task_struct's type id changed between loads\n");
-                return 1;
-            }
-            ops++;
-            t = now();
-        } while (t - start < iteration_s);
-        means[it] = (t - start) * 1e6 / ops;
-        total_ops += ops;
-        total_time += t - start;
-    }
-    printf("btf %.1f us/op iterations=%d per-iteration=", total_time * 1e6 / total_ops, iterations);
-    for (int it = 0; it < iterations; it++)
-        printf("%s%.1f", it ? "," : "", means[it]);
-    printf(" id=%d\n", expected);
+    struct timed_options o = timed_parse(argc, argv, 0, usage);
+    expected_id = load_find_free();
+    timed_run("btf", o, timed_op, NULL);
+    printf(" id=%d\n", expected_id);
     return 0;
 }

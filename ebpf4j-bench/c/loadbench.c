@@ -13,22 +13,11 @@
 #define _GNU_SOURCE
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-static double warmup_s = 5.0;    // JMH: 5 warm-up iterations of 1 s
-static int iterations = 5;       // JMH: 5 measured iterations ...
-static double iteration_s = 2.0; // ... of 2 s each
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "timed.h"
 
 static void die(const char *what, const char *path, int err) {
     fprintf(stderr, "loadbench: %s %s: %s\n", what, path, strerror(err < 0 ? -err : err));
@@ -55,47 +44,13 @@ static void usage(void) {
     exit(2);
 }
 
+static void timed_op(void *path) {
+    open_load_close(path);
+}
+
 int main(int argc, char **argv) {
-    int opt, verbose = 0;
-    while ((opt = getopt(argc, argv, "w:i:r:vh")) != -1) {
-        switch (opt) {
-        case 'w': warmup_s = atof(optarg); break;
-        case 'i': iterations = atoi(optarg); break;
-        case 'r': iteration_s = atof(optarg); break;
-        case 'v': verbose = 1; break;
-        default: usage();
-        }
-    }
-    if (iterations < 1 || iterations > 64 || iteration_s <= 0 || optind != argc - 1)
-        usage();
-    const char *path = argv[optind];
-    // libbpf's messages are not part of the work; a load that fails is reported by die().
-    if (!verbose)
-        libbpf_set_print(NULL);
-
-    double end = now() + warmup_s;
-    do
-        open_load_close(path);
-    while (now() < end);
-
-    double means[64];
-    uint64_t total_ops = 0;
-    double total_time = 0;
-    for (int it = 0; it < iterations; it++) {
-        uint64_t ops = 0;
-        double start = now(), t;
-        do {
-            open_load_close(path);
-            ops++;
-            t = now();
-        } while (t - start < iteration_s);
-        means[it] = (t - start) * 1e6 / ops;
-        total_ops += ops;
-        total_time += t - start;
-    }
-    printf("load %.1f us/op iterations=%d per-iteration=", total_time * 1e6 / total_ops, iterations);
-    for (int it = 0; it < iterations; it++)
-        printf("%s%.1f", it ? "," : "", means[it]);
+    struct timed_options o = timed_parse(argc, argv, 1, usage);
+    timed_run("load", o, timed_op, argv[optind]);
     printf("\n");
     return 0;
 }
