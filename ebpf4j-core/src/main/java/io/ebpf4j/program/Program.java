@@ -50,8 +50,9 @@ public final class Program implements AutoCloseable {
      */
     public static Program load(ProgramSpec spec, LoadOptions options) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment insns = arena.allocate(spec.bytecode().length, 8);
-            MemorySegment.copy(spec.bytecode(), 0, insns, ValueLayout.JAVA_BYTE, 0, spec.bytecode().length);
+            byte[] code = spec.bytecode(); // a copy: read it once
+            MemorySegment insns = arena.allocate(code.length, 8);
+            MemorySegment.copy(code, 0, insns, ValueLayout.JAVA_BYTE, 0, code.length);
             MemorySegment fdArray = MemorySegment.NULL;
             int fdCount = 0;
             if (options.fdArray() != null && options.fdArray().length > 0) {
