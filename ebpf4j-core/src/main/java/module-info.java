@@ -11,4 +11,5 @@ module io.ebpf4j {
     exports io.ebpf4j.elf;
     exports io.ebpf4j.features;
     exports io.ebpf4j.object;
+    exports io.ebpf4j.link;
 }

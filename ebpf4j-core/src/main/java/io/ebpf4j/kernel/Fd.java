@@ -59,15 +59,23 @@ public final class Fd implements AutoCloseable {
 
     /** What kind of BPF object a descriptor refers to. */
     public enum Kind {
-        MAP("bpf-map", "map"), PROGRAM("bpf-prog", "program"), LINK("bpf_link", "link"), BTF("btf", "BTF object"),
+        MAP("bpf-map", "map"), PROGRAM("bpf-prog", "program"),
+        // A new link's file is named "bpf_link"; a link reopened by pin or id gets "bpf-link".
+        LINK("bpf_link", "link", "bpf-link"), BTF("btf", "BTF object"),
         OTHER("", "file that is not a BPF object");
 
         private final String inode;
         private final String noun;
+        private final String otherInode;
 
         Kind(String inode, String noun) {
+            this(inode, noun, inode);
+        }
+
+        Kind(String inode, String noun, String otherInode) {
             this.inode = inode;
             this.noun = noun;
+            this.otherInode = otherInode;
         }
 
         /** How messages name it: "map", "program", "link"... */
@@ -85,7 +93,7 @@ public final class Fd implements AutoCloseable {
             return Kind.OTHER;
         }
         for (Kind k : Kind.values()) {
-            if (k != Kind.OTHER && target.equals("anon_inode:" + k.inode)) {
+            if (k != Kind.OTHER && (target.equals("anon_inode:" + k.inode) || target.equals("anon_inode:" + k.otherInode))) {
                 return k;
             }
         }

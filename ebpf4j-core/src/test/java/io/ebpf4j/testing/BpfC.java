@@ -45,6 +45,9 @@ public final class BpfC {
             if (Files.isDirectory(multiarch)) {
                 cmd.add("-I" + multiarch);
             }
+            if (Files.readString(src).contains("\"vmlinux.h\"")) {
+                cmd.add("-I" + vmlinuxHeader().getParent());
+            }
             if (define != null) {
                 cmd.add("-D" + define);
             }
@@ -57,6 +60,35 @@ public final class BpfC {
             return obj;
         } catch (IOException e) {
             throw new IllegalStateException("building " + src + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * {@code target/bpf/include/vmlinux.h} for fixtures that include it, made once per build from the running
+     * kernel's BTF.
+     */
+    public static synchronized Path vmlinuxHeader() {
+        Path header = OUT.resolve("include/vmlinux.h");
+        if (Files.exists(header)) {
+            return header;
+        }
+        Path bpftool = onPath("bpftool");
+        Assumptions.assumeTrue(bpftool != null, "bpftool is not installed: vmlinux.h cannot be generated");
+        try {
+            Files.createDirectories(header.getParent());
+            Path tmp = header.resolveSibling("vmlinux.h.tmp");
+            Process p = new ProcessBuilder(bpftool.toString(), "btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "c")
+                    .redirectOutput(tmp.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IllegalStateException("bpftool could not dump vmlinux.h");
+            }
+            Files.move(tmp, header, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            return header;
+        } catch (IOException e) {
+            throw new IllegalStateException("making vmlinux.h: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
