@@ -120,6 +120,8 @@ public final class PerfBuffer implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private volatile boolean closed;
     private boolean released;
+    /** Records reassembled because they wrapped around a ring's end (for tests). */
+    private long wrapped;
 
     private PerfBuffer(BpfMap map, CpuRing[] rings, Epoll epoll, Arena arena, LostHandler lostHandler) {
         this.map = map;
@@ -219,6 +221,10 @@ public final class PerfBuffer implements AutoCloseable {
         return c;
     }
 
+    long wrappedRecords() {
+        return wrapped;
+    }
+
     /** Samples the kernel reported lost (rings full) since the buffer was opened. */
     public long lostSamples() {
         return lost.get();
@@ -290,6 +296,7 @@ public final class PerfBuffer implements AutoCloseable {
                     rec = r.data.asSlice(offset, size);
                 } else {
                     // The record wraps around the ring's end: reassemble it in the scratch buffer.
+                    wrapped++;
                     MemorySegment.copy(r.data, offset, scratch, 0, toEnd);
                     MemorySegment.copy(r.data, 0, scratch, toEnd, size - toEnd);
                     rec = scratch.asSlice(0, size);

@@ -75,6 +75,12 @@ final class Ring {
         }
     }
 
+    /** A ring over memory laid out as the kernel does; for tests that play the producer. */
+    static Ring over(String name, MemorySegment consumerPage, MemorySegment producerPage, MemorySegment data,
+            long size, RecordHandler handler) {
+        return new Ring(name, null, consumerPage, producerPage, data, size, handler);
+    }
+
     /** Bytes the producer has committed or reserved beyond our position. */
     long pending() {
         return (long) LONG.getAcquire(producerPage, 0L) - consumerPos;
@@ -120,6 +126,8 @@ final class Ring {
     }
 
     void unmap() {
-        arena.close();
+        if (arena != null) {
+            arena.close();
+        }
     }
 }

@@ -10,7 +10,9 @@ import java.lang.foreign.MemorySegment;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -92,8 +94,8 @@ public final class EventsFixture implements AutoCloseable {
      */
     public static void check(MemorySegment rec, long seq, boolean exact) {
         assertTrue(rec.byteSize() >= 16, "record of " + rec.byteSize() + " bytes");
-        assertEquals(seq, rec.get(JAVA_LONG, 0), "sequence number");
-        int size = rec.get(JAVA_INT, 8);
+        assertEquals(seq, rec.get(JAVA_LONG_UNALIGNED, 0), "sequence number");
+        int size = rec.get(JAVA_INT_UNALIGNED, 8);
         if (exact) {
             assertEquals(size, rec.byteSize(), "record " + seq + " size");
         } else {
