@@ -26,7 +26,7 @@ public final class EventsFixture implements AutoCloseable {
     public static final int PERF = 2;
 
     private final BpfObject obj;
-    private final Arena arena = Arena.ofConfined();
+    private final Arena arena = Arena.ofShared();
     private final MemorySegment packet = arena.allocate(64);
 
     private EventsFixture(BpfObject obj) {
@@ -75,8 +75,13 @@ public final class EventsFixture implements AutoCloseable {
     }
 
     /** Produces {@code n} records (one test run with n repetitions). */
-    public void produce(int n) {
+    public synchronized void produce(int n) {
         obj.program("produce").run(packet, n);
+    }
+
+    /** Runs one of the fixture's tc programs once on a dummy packet. */
+    public synchronized void run(String program) {
+        obj.program(program).run(packet, 1);
     }
 
     public long nextSeq() {
