@@ -57,6 +57,8 @@ public final class Libc {
             Linker.Option.firstVariadicArg(2), CAPTURE_ERRNO);
     static final MethodHandle IOCTL = handle("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG),
             Linker.Option.firstVariadicArg(2), CAPTURE_ERRNO);
+    static final MethodHandle READ = handle("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG),
+            CAPTURE_ERRNO);
     static final MethodHandle MALLOC = handle("malloc", FunctionDescriptor.of(ADDRESS, JAVA_LONG));
     static final MethodHandle FREE = handle("free", FunctionDescriptor.ofVoid(ADDRESS));
     static final MethodHandle GETPID = handle("getpid", FunctionDescriptor.of(JAVA_INT));

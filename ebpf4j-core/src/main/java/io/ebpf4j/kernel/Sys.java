@@ -126,4 +126,28 @@ public final class Sys {
     public static long pageSize() {
         return Libc.pageSize0();
     }
+
+    /**
+     * {@code read(2)} into {@code buf}; returns the byte count (0 at the end) or throws. Retries on EINTR, and on
+     * EAGAIN as the BPF iterator's read may answer it while the kernel restarts a batch.
+     */
+    public static int read(int fd, MemorySegment buf, String what) {
+        Scratch s = Scratch.get();
+        for (int attempt = 0; ; attempt++) {
+            long r;
+            try {
+                r = (long) Libc.READ.invokeExact(s.capture, fd, buf, buf.byteSize());
+            } catch (Throwable t) {
+                throw Scratch.rethrow(t);
+            }
+            if (r >= 0) {
+                return (int) r;
+            }
+            int errno = Libc.errno(s.capture);
+            boolean retry = errno == io.ebpf4j.Errno.EINTR.number() || errno == io.ebpf4j.Errno.EAGAIN.number();
+            if (!retry || attempt >= 100) {
+                throw new SyscallException("read", errno, what, null);
+            }
+        }
+    }
 }
