@@ -78,4 +78,12 @@ int count_sample(void *ctx)
 	return 0;
 }
 
+
+
+// No target in the section: auto-attach skips it.
+SEC("xdp")
+int xdp_pass(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
 char LICENSE[] SEC("license") = "GPL";

@@ -47,11 +47,18 @@ public final class PerfEventLink implements Link {
     private final Fd perf;
     private final BpfLink link;
     private final String description;
+    private final Runnable afterClose;
 
-    private PerfEventLink(Fd perf, BpfLink link, String description) {
+    private PerfEventLink(Fd perf, BpfLink link, String description, Runnable afterClose) {
         this.perf = perf;
         this.link = link;
         this.description = description;
+        this.afterClose = afterClose;
+    }
+
+    /** The same link, with cleanup to run once the event is closed (removing a tracefs probe definition). */
+    PerfEventLink afterClose(Runnable cleanup) {
+        return new PerfEventLink(perf, link, description, cleanup);
     }
 
     // ---- tracepoints ----
@@ -201,7 +208,7 @@ public final class PerfEventLink implements Link {
                 PerfEvent.setBpf(perf.get(), program.fd(), description);
             }
             PerfEvent.enable(perf.get(), description);
-            return new PerfEventLink(perf, link, description + (link == null ? " (ioctl)" : " (bpf_link)"));
+            return new PerfEventLink(perf, link, description + (link == null ? " (ioctl)" : " (bpf_link)"), null);
         } catch (RuntimeException e) {
             if (link != null) {
                 link.close();
@@ -242,10 +249,16 @@ public final class PerfEventLink implements Link {
      */
     @Override
     public void close() {
+        if (perf.isClosed()) {
+            return;
+        }
         if (link != null) {
             link.close();
         }
         perf.close();
+        if (afterClose != null) {
+            afterClose.run();
+        }
     }
 
     @Override
