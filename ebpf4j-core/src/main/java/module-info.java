@@ -12,4 +12,6 @@ module io.ebpf4j {
     exports io.ebpf4j.features;
     exports io.ebpf4j.object;
     exports io.ebpf4j.link;
+    exports io.ebpf4j.ringbuf;
+    exports io.ebpf4j.perf;
 }

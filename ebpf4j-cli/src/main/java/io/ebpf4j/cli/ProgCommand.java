@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import io.ebpf4j.BpfException;
 import io.ebpf4j.Errno;
 import io.ebpf4j.SyscallException;
+import io.ebpf4j.link.BpfLink;
+import io.ebpf4j.link.Links;
 import io.ebpf4j.object.BpfObject;
 import io.ebpf4j.object.MapDef;
 import io.ebpf4j.object.ObjectSpec;
@@ -82,7 +84,10 @@ final class ProgCommand implements Callable<Integer> {
                 Path mapDir,
                 @Option(names = "--pin-root", paramLabel = "DIR", defaultValue = "/sys/fs/bpf",
                         description = "Where maps the object asks to pin by name go (default: ${DEFAULT-VALUE}).")
-                Path pinRoot) {
+                Path pinRoot,
+                @Option(names = "--autoattach", description = "Also attach every program whose section names "
+                        + "its hook, pinning each link as PINDIR/<program>_link (the pin keeps it attached).")
+                boolean autoattach) {
         ObjectSpec objectSpec = ObjectSpec.read(file);
         Pins pins = new Pins();
         // The maps the object asks to pin, pinned by the load itself: those it makes are ours to take back.
@@ -97,6 +102,16 @@ final class ProgCommand implements Callable<Integer> {
                 if (mapDir != null) {
                     for (var e : obj.maps().entrySet()) {
                         pins.pin(mapDir.resolve(pinName(e.getKey())), e.getValue()::pin);
+                    }
+                }
+                if (autoattach) {
+                    try (Links.Attached attached = Links.attachAll(obj)) {
+                        for (var e : attached.links().entrySet()) {
+                            BpfLink link = e.getValue().bpfLink().orElseThrow(() -> new BpfException("program '"
+                                    + e.getKey() + "' was attached without a bpf_link (" + e.getValue().describe()
+                                    + "), which cannot be pinned: this kernel is too old for --autoattach"));
+                            pins.pin(pinDir.resolve(pinName(e.getKey()) + "_link"), link::pin);
+                        }
                     }
                 }
             } catch (RuntimeException e) {

@@ -57,6 +57,18 @@ public final class Libc {
             Linker.Option.firstVariadicArg(2), CAPTURE_ERRNO);
     static final MethodHandle IOCTL = handle("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG),
             Linker.Option.firstVariadicArg(2), CAPTURE_ERRNO);
+    static final MethodHandle EPOLL_CREATE1 = handle("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT),
+            CAPTURE_ERRNO);
+    static final MethodHandle EPOLL_CTL = handle("epoll_ctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), CAPTURE_ERRNO);
+    static final MethodHandle EPOLL_WAIT = handle("epoll_wait",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
+    static final MethodHandle EVENTFD = handle("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT),
+            CAPTURE_ERRNO);
+    static final MethodHandle READ = handle("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG),
+            CAPTURE_ERRNO);
+    static final MethodHandle WRITE = handle("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG),
+            CAPTURE_ERRNO);
     static final MethodHandle MALLOC = handle("malloc", FunctionDescriptor.of(ADDRESS, JAVA_LONG));
     static final MethodHandle FREE = handle("free", FunctionDescriptor.ofVoid(ADDRESS));
     static final MethodHandle GETPID = handle("getpid", FunctionDescriptor.of(JAVA_INT));
@@ -69,6 +81,7 @@ public final class Libc {
     static final int O_RDONLY = 0;
     static final int O_DIRECTORY = 0x10000;
     static final int O_CLOEXEC = 0x80000;
+    static final int O_NONBLOCK = 0x800;
     private static final int SC_PAGESIZE = 30;
 
     // Binding C functions is what this package is for.

@@ -36,6 +36,44 @@ public final class Sys {
         }
     }
 
+    /** Opens a path read-only, close-on-exec and non-blocking (reads return -EAGAIN when there is nothing). */
+    public static Fd openNonBlocking(String path) {
+        try (Arena arena = Arena.ofConfined()) {
+            Scratch s = Scratch.get();
+            int flags = Libc.O_RDONLY | Libc.O_CLOEXEC | Libc.O_NONBLOCK;
+            int fd = (int) Libc.OPEN.invokeExact(s.capture, arena.allocateFrom(path), flags, 0);
+            if (fd < 0) {
+                int errno = Libc.errno(s.capture);
+                throw new SyscallException("open", errno, path, Hints.forPath(errno, path));
+            }
+            return Fd.own(fd, "file '" + path + "'");
+        } catch (Throwable t) {
+            throw Scratch.rethrow(t);
+        }
+    }
+
+    /**
+     * {@code read(2)} into {@code buffer}: the byte count (0 at end of file), or -EAGAIN / -EINTR when a
+     * non-blocking descriptor has nothing now or a signal came; other errors throw.
+     */
+    public static long read(int fd, MemorySegment buffer, String what) {
+        Scratch s = Scratch.get();
+        long r;
+        try {
+            r = (long) Libc.READ.invokeExact(s.capture, fd, buffer, buffer.byteSize());
+        } catch (Throwable t) {
+            throw Scratch.rethrow(t);
+        }
+        if (r < 0) {
+            int errno = Libc.errno(s.capture);
+            if (errno == io.ebpf4j.Errno.EAGAIN.number() || errno == io.ebpf4j.Errno.EINTR.number()) {
+                return -errno;
+            }
+            throw new SyscallException("read", errno, what, null);
+        }
+        return r;
+    }
+
     /**
      * Maps {@code length} bytes of {@code fd} shared at {@code offset}. The mapping lives as long as
      * {@code arena}; closing the arena unmaps it.
@@ -125,5 +163,29 @@ public final class Sys {
     /** The system's page size in bytes. */
     public static long pageSize() {
         return Libc.pageSize0();
+    }
+
+    /**
+     * {@code read(2)} into {@code buf}; returns the byte count (0 at the end) or throws. Retries on EINTR, and on
+     * EAGAIN as the BPF iterator's read may answer it while the kernel restarts a batch.
+     */
+    public static int readRetrying(int fd, MemorySegment buf, String what) {
+        Scratch s = Scratch.get();
+        for (int attempt = 0; ; attempt++) {
+            long r;
+            try {
+                r = (long) Libc.READ.invokeExact(s.capture, fd, buf, buf.byteSize());
+            } catch (Throwable t) {
+                throw Scratch.rethrow(t);
+            }
+            if (r >= 0) {
+                return (int) r;
+            }
+            int errno = Libc.errno(s.capture);
+            boolean retry = errno == io.ebpf4j.Errno.EINTR.number() || errno == io.ebpf4j.Errno.EAGAIN.number();
+            if (!retry || attempt >= 100) {
+                throw new SyscallException("read", errno, what, null);
+            }
+        }
     }
 }

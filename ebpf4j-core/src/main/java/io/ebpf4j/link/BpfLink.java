@@ -97,7 +97,21 @@ public class BpfLink implements Link {
      * until its last reference goes.
      */
     public void detach() {
-        Bpf.linkDetach(fd.get(), description);
+        try {
+            Bpf.linkDetach(fd.get(), description);
+        } catch (io.ebpf4j.SyscallException e) {
+            if (e.errno() == io.ebpf4j.Errno.EOPNOTSUPP) {
+                throw new io.ebpf4j.UnsupportedFeatureException("LINK_DETACH for " + info().typeName() + " links",
+                        "the kernel cannot detach this link type while it is held (" + description
+                                + "); remove its pins and close every descriptor to detach it");
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public java.util.Optional<BpfLink> bpfLink() {
+        return java.util.Optional.of(this);
     }
 
     @Override

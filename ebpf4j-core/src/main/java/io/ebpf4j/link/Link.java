@@ -8,6 +8,14 @@ public interface Link extends AutoCloseable {
     /** What is attached where, for messages and listings: {@code "xdp 'pass' on lo (bpf_link)"}. */
     String describe();
 
+    /**
+     * The kernel bpf_link behind this attachment, when there is one: it can be pinned, reopened, updated and
+     * detached. Attachments made without a bpf_link (perf event ioctls, netlink) have none.
+     */
+    default java.util.Optional<BpfLink> bpfLink() {
+        return java.util.Optional.empty();
+    }
+
     /** Whether {@link #close()} has run. */
     boolean isClosed();
 

@@ -6,6 +6,7 @@ import io.ebpf4j.UnsupportedFeatureException;
 import io.ebpf4j.VerifierException;
 import io.ebpf4j.asm.Disassembler;
 import io.ebpf4j.asm.Instruction;
+import io.ebpf4j.btf.LoadedBtf;
 import io.ebpf4j.map.BpfMap;
 import io.ebpf4j.map.MapInfo;
 import io.ebpf4j.map.MapSpec;
@@ -42,13 +43,15 @@ public final class BpfObject implements AutoCloseable {
     private final Map<String, BpfMap> maps;
     private final Map<String, Program> programs;
     private final Map<String, GlobalVariable> variables;
+    private final Map<String, ProgramDef> programDefs;
 
     private BpfObject(String name, Map<String, BpfMap> maps, Map<String, Program> programs,
-                      Map<String, GlobalVariable> variables) {
+                      Map<String, GlobalVariable> variables, Map<String, ProgramDef> programDefs) {
         this.name = name;
         this.maps = maps;
         this.programs = programs;
         this.variables = variables;
+        this.programDefs = programDefs;
     }
 
     /** How to load: where pins live, and the verifier log level for every program. */
@@ -93,7 +96,9 @@ public final class BpfObject implements AutoCloseable {
             }
             fillSlots(spec, maps, programs);
             bindReadOnlyData(spec, maps, programs);
-            return new BpfObject(spec.name(), maps, programs, spec.variables());
+            Map<String, ProgramDef> defs = new LinkedHashMap<>();
+            programs.keySet().forEach(p -> defs.put(p, spec.programs().get(p)));
+            return new BpfObject(spec.name(), maps, programs, spec.variables(), defs);
         } catch (RuntimeException e) {
             if (btf != null) {
                 btf.close();
@@ -281,7 +286,23 @@ public final class BpfObject implements AutoCloseable {
         if (btf != null && !linked.funcInfo().isEmpty()) {
             lo = lo.withBtfFd(btf.fd()).withFuncInfo(funcInfo(linked.funcInfo()));
         }
+        LoadedBtf module = null;
         try {
+            if (ps.attachBtfId() == 0 && def.type() == io.ebpf4j.program.ProgramType.EXT) {
+                if (def.freplaceTarget() == null) {
+                    throw new BpfException("freplace program '" + def.name() + "' needs the program it replaces a "
+                            + "function of: set it with ProgramDef.freplaceTarget(program) before loading");
+                }
+                ps = ps.withAttachBtfId(AttachTargets.programFunction(def.freplaceTarget(), def.attachTarget()));
+                lo = lo.withAttachProgFd(def.freplaceTarget().fd());
+            } else if (AttachTargets.naming(def.type(), def.expectedAttachType()) != null) {
+                AttachTargets.Target t = AttachTargets.resolve(def.type(), def.expectedAttachType(), def.attachTarget());
+                ps = ps.withAttachBtfId(t.btfId());
+                if (t.inModule()) {
+                    module = LoadedBtf.fromId(t.btfObjId());
+                    lo = lo.withAttachBtfObjFd(module.fd());
+                }
+            }
             return Program.load(ps, lo);
         } catch (VerifierException e) {
             String poisoned = poisonedMap(e.log(), mapOrder);
@@ -292,6 +313,10 @@ public final class BpfObject implements AutoCloseable {
                             + e.failingInstruction().stream().mapToObj(i -> ":\n" + around(code, i)).findFirst().orElse(""));
         } catch (BpfException e) {
             throw inContext(e, "program '" + def.name() + "'", spec);
+        } finally {
+            if (module != null) {
+                module.close(); // the program holds its own reference to the module's BTF
+            }
         }
     }
 
@@ -422,6 +447,15 @@ public final class BpfObject implements AutoCloseable {
                     + programs.keySet());
         }
         return p;
+    }
+
+    /**
+     * How a loaded program was described: its section, the section-table row (with its auto-attach kind) and
+     * attach target.
+     */
+    public ProgramDef programDef(String programName) {
+        program(programName);
+        return programDefs.get(programName);
     }
 
     public Optional<Program> findProgram(String programName) {

@@ -23,6 +23,8 @@ public final class ProgramDef {
     private int flags;
     private boolean autoload;
     private int logLevel;
+    private String attachTarget;
+    private io.ebpf4j.program.Program freplaceTarget;
 
     ProgramDef(String name, String section, SectionDefs.Match match, List<Instruction> instructions,
                List<Reloc> relocations, int sectionOffset) {
@@ -124,6 +126,37 @@ public final class ProgramDef {
 
     public ProgramDef logLevel(int level) {
         this.logLevel = level;
+        return this;
+    }
+
+    /**
+     * The attach target: the one set with {@link #attachTarget(String)}, else what the section names after its
+     * prefix ({@code sys_enter} in {@code tp_btf/sys_enter}); "" when neither says.
+     */
+    public String attachTarget() {
+        return attachTarget != null ? attachTarget : match.target();
+    }
+
+    /**
+     * Sets the attach target for sections that name none or another one (libbpf's
+     * {@code bpf_program__set_attach_target}): a tracepoint, kernel function, iterator... as the section would.
+     */
+    public ProgramDef attachTarget(String target) {
+        this.attachTarget = Objects.requireNonNull(target);
+        return this;
+    }
+
+    /** The loaded program whose function a freplace program replaces, or null. */
+    public io.ebpf4j.program.Program freplaceTarget() {
+        return freplaceTarget;
+    }
+
+    /**
+     * For {@code SEC("freplace/<function>")}: the loaded program that holds {@code <function>} (it must carry
+     * BTF). The function name comes from {@link #attachTarget()}.
+     */
+    public ProgramDef freplaceTarget(io.ebpf4j.program.Program target) {
+        this.freplaceTarget = Objects.requireNonNull(target);
         return this;
     }
 

@@ -41,6 +41,11 @@ public record LoadOptions(int logLevel, int initialLogSize, int btfFd, int attac
         return new LoadOptions(logLevel, initialLogSize, btfFd, fd, attachBtfObjFd, ifindex, tokenFd, fdArray, funcInfo);
     }
 
+    /** The module BTF object holding the attach target (attach_btf_id is then a type id in that module's BTF). */
+    public LoadOptions withAttachBtfObjFd(int fd) {
+        return new LoadOptions(logLevel, initialLogSize, btfFd, attachProgFd, fd, ifindex, tokenFd, fdArray, funcInfo);
+    }
+
     public LoadOptions withTokenFd(int fd) {
         return new LoadOptions(logLevel, initialLogSize, btfFd, attachProgFd, attachBtfObjFd, ifindex, fd, fdArray, funcInfo);
     }

@@ -112,6 +112,13 @@ public final class Program implements AutoCloseable {
             return new VerifierException(name, errno, log, null);
         }
         String hint;
+        if (errno == Errno.EPERM.number() && needsTrampoline(spec) && privileged()) {
+            return new io.ebpf4j.UnsupportedFeatureException("BPF trampolines (program '" + name + "', "
+                    + trampolineKind(spec) + ")", "the kernel refused the load with EPERM and no verifier log although "
+                    + "this process has CAP_BPF/CAP_SYS_ADMIN: it was built without BPF trampolines for this kind of "
+                    + "program (fentry/fexit/fmod_ret/freplace need CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS and a JIT; "
+                    + "lsm needs CONFIG_BPF_LSM and 'bpf' in the lsm= boot list)");
+        }
         if (errno == Errno.EPERM.number()) {
             hint = "the kernel refused with no verifier log: run as root (or with CAP_BPF, CAP_PERFMON, "
                     + "CAP_NET_ADMIN), or this kernel lacks what program type " + spec.type().displayName()
@@ -126,6 +133,42 @@ public final class Program implements AutoCloseable {
             hint = null;
         }
         return new SyscallException("BPF_PROG_LOAD", errno, "program '" + name + "'", hint);
+    }
+
+    /** Program kinds that run through a BPF trampoline (tp_btf and iterators do not). */
+    private static boolean needsTrampoline(ProgramSpec spec) {
+        return switch (spec.type()) {
+            case LSM, EXT -> true;
+            case TRACING -> spec.expectedAttachType() == AttachType.TRACE_FENTRY
+                    || spec.expectedAttachType() == AttachType.TRACE_FEXIT
+                    || spec.expectedAttachType() == AttachType.MODIFY_RETURN;
+            default -> false;
+        };
+    }
+
+    private static String trampolineKind(ProgramSpec spec) {
+        return spec.type() == ProgramType.TRACING ? spec.expectedAttachType().displayName() : spec.type().displayName();
+    }
+
+    private static final int CAP_SYS_ADMIN = 21;
+    private static final int CAP_BPF = 39;
+
+    /**
+     * Whether this process holds CAP_SYS_ADMIN or CAP_BPF (from {@code /proc/self/status}), to tell "not allowed"
+     * from "not built in" when the kernel answers EPERM without a log.
+     */
+    static boolean privileged() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("CapEff:")) {
+                    long caps = Long.parseUnsignedLong(line.substring("CapEff:".length()).trim(), 16);
+                    return (caps & (1L << CAP_SYS_ADMIN)) != 0 || (caps & (1L << CAP_BPF)) != 0;
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            return false;
+        }
+        return false;
     }
 
     /** The name the kernel keeps: at most 15 characters from {@code [A-Za-z0-9_.]}. */

@@ -31,6 +31,7 @@ class BpfLinkKernelTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the link is closed inside its try block on purpose, to see it gone
     void infoPinReopenAndClose() throws Exception {
         Path dir = Mounts.bpffs().resolve("ebpf4j-test-bpflink-" + ProcessHandle.current().pid());
         Path pin = dir.resolve("link");

@@ -1,0 +1,56 @@
+package io.ebpf4j.link;
+
+import java.util.List;
+
+/**
+ * Several links made by one call (a perf event on each CPU, for example), closed together. Closing closes every
+ * member even when one fails; the first failure is thrown with the others suppressed.
+ */
+public final class LinkGroup implements Link {
+    private final String description;
+    private final List<Link> links;
+
+    public LinkGroup(String description, List<? extends Link> links) {
+        this.description = description;
+        this.links = List.copyOf(links);
+    }
+
+    /** The members, in the order they were made. */
+    public List<Link> links() {
+        return links;
+    }
+
+    @Override
+    public String describe() {
+        return description;
+    }
+
+    @Override
+    public boolean isClosed() {
+        return links.stream().allMatch(Link::isClosed);
+    }
+
+    @Override
+    public void close() {
+        RuntimeException first = null;
+        for (Link l : links) {
+            try {
+                l.close();
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return description;
+    }
+}

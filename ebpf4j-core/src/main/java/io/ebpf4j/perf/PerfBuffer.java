@@ -1,0 +1,393 @@
+package io.ebpf4j.perf;
+
+import io.ebpf4j.BpfException;
+import io.ebpf4j.kernel.Cpus;
+import io.ebpf4j.kernel.Epoll;
+import io.ebpf4j.kernel.Fd;
+import io.ebpf4j.kernel.Libc;
+import io.ebpf4j.kernel.PerfEvent;
+import io.ebpf4j.kernel.Sys;
+import io.ebpf4j.map.BpfMap;
+import io.ebpf4j.map.MapType;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/**
+ * A perf buffer over a {@code BPF_MAP_TYPE_PERF_EVENT_ARRAY} map, like libbpf's {@code perf_buffer}: for each
+ * online CPU a {@code PERF_COUNT_SW_BPF_OUTPUT} event with a ring of 1 + 2^n pages, stored in the map at the CPU's
+ * index, all read through one epoll.
+ * <pre>{@code
+ * try (PerfBuffer pb = PerfBuffer.open(obj.map("events"), PerfBuffer.Options.defaults())) {
+ *     while (pb.poll(Duration.ofSeconds(1), (cpu, sample) -> handle(sample)) >= 0) { }
+ * }
+ * }</pre>
+ * Samples are views of the ring, valid during the callback; a sample that wraps around the ring's end is copied
+ * into a scratch buffer first. Lost-sample records are counted ({@link #lostSamples()}) and reported to the
+ * options' {@link LostHandler}. Each ring's tail is published once per batch. One thread consumes at a time;
+ * {@link #close()} may come from any thread and wakes a waiting {@link #poll}, which returns -1. The map stays owned
+ * by the caller; closing the buffer removes its events from the map.
+ */
+public final class PerfBuffer implements AutoCloseable {
+    /** {@code struct perf_event_mmap_page}: where the kernel's head and our tail live in the first page. */
+    private static final long DATA_HEAD = 1024;
+    private static final long DATA_TAIL = 1032;
+    private static final int RECORD_LOST = 2;
+    private static final int RECORD_SAMPLE = 9;
+    /** {@code struct perf_event_header}: u32 type, u16 misc, u16 size. */
+    private static final long HEADER_TYPE = 0;
+    private static final long HEADER_SIZE = 6;
+    private static final int HEADER_BYTES = 8;
+    /** A record's size is a u16: the largest a scratch copy must hold. */
+    private static final int MAX_RECORD = 0xFFFF;
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+
+    /**
+     * How the buffer is set up. {@code pagesPerCpu} (a power of two) is each ring's data size in pages;
+     * the kernel wakes the reader after {@code wakeupEvents} samples, or, when {@code watermarkBytes} > 0, once that
+     * many bytes are waiting; {@code lostHandler} may be null.
+     */
+    public record Options(int pagesPerCpu, int wakeupEvents, int watermarkBytes, LostHandler lostHandler) {
+        public Options {
+            if (pagesPerCpu <= 0 || Integer.bitCount(pagesPerCpu) != 1) {
+                throw new IllegalArgumentException("pagesPerCpu must be a power of two, not " + pagesPerCpu);
+            }
+            if (wakeupEvents < 0 || watermarkBytes < 0) {
+                throw new IllegalArgumentException("wakeupEvents and watermarkBytes must not be negative");
+            }
+        }
+
+        /** 8 pages per CPU, woken for every sample (libbpf's defaults), lost samples only counted. */
+        public static Options defaults() {
+            return new Options(8, 1, 0, null);
+        }
+
+        public Options withPagesPerCpu(int pages) {
+            return new Options(pages, wakeupEvents, watermarkBytes, lostHandler);
+        }
+
+        /** Wake the reader after every {@code n} samples. */
+        public Options withWakeupEvents(int n) {
+            return new Options(pagesPerCpu, n, 0, lostHandler);
+        }
+
+        /** Wake the reader once {@code bytes} bytes are waiting in a ring. */
+        public Options withWatermarkBytes(int bytes) {
+            return new Options(pagesPerCpu, 0, bytes, lostHandler);
+        }
+
+        public Options withLostHandler(LostHandler handler) {
+            return new Options(pagesPerCpu, wakeupEvents, watermarkBytes, handler);
+        }
+    }
+
+    /** One CPU's event and ring. */
+    private static final class CpuRing {
+        final int cpu;
+        final Fd event;
+        final MemorySegment meta;
+        final MemorySegment data;
+        final long mask;
+
+        CpuRing(int cpu, Fd event, MemorySegment meta, MemorySegment data) {
+            this.cpu = cpu;
+            this.event = event;
+            this.meta = meta;
+            this.data = data;
+            this.mask = data.byteSize() - 1;
+        }
+    }
+
+    private final BpfMap map;
+    private final CpuRing[] rings;
+    private final Epoll epoll;
+    private final Arena arena;
+    private final MemorySegment scratch;
+    private final LostHandler lostHandler;
+    private final AtomicLong lost = new AtomicLong();
+    private final ReentrantLock lock = new ReentrantLock();
+    private volatile boolean closed;
+    private boolean released;
+    /** Records reassembled because they wrapped around a ring's end (for tests). */
+    private long wrapped;
+
+    private PerfBuffer(BpfMap map, CpuRing[] rings, Epoll epoll, Arena arena, LostHandler lostHandler) {
+        this.map = map;
+        this.rings = rings;
+        this.epoll = epoll;
+        this.arena = arena;
+        this.scratch = arena.allocate(MAX_RECORD, 8);
+        this.lostHandler = lostHandler;
+    }
+
+    /** Opens a perf buffer over {@code map} with libbpf's defaults. */
+    public static PerfBuffer open(BpfMap map) {
+        return open(map, Options.defaults());
+    }
+
+    /**
+     * Opens one event and ring per online CPU (CPUs at or beyond the map's max_entries are skipped) and stores
+     * the events in {@code map}. On failure every event opened so far is closed and removed from the map.
+     */
+    public static PerfBuffer open(BpfMap map, Options options) {
+        Objects.requireNonNull(options, "options");
+        if (map.type() != MapType.PERF_EVENT_ARRAY) {
+            throw new BpfException("map '" + map.name() + "' is a " + map.type() + " map, not a PERF_EVENT_ARRAY: a "
+                    + "perf buffer needs a BPF_MAP_TYPE_PERF_EVENT_ARRAY map");
+        }
+        List<Integer> cpus = new ArrayList<>();
+        for (int cpu : Cpus.online()) {
+            if (cpu < map.maxEntries()) {
+                cpus.add(cpu);
+            }
+        }
+        if (cpus.isEmpty()) {
+            throw new BpfException("perf event array '" + map.name() + "' has " + map.maxEntries()
+                    + " entries: no online CPU fits (create it with max_entries = the number of possible CPUs)");
+        }
+        long page = Sys.pageSize();
+        long dataSize = page * options.pagesPerCpu();
+        Arena arena = Arena.ofShared();
+        List<CpuRing> rings = new ArrayList<>();
+        Epoll epoll = null;
+        try {
+            epoll = Epoll.create(cpus.size(), "perf buffer '" + map.name() + "'");
+            for (int cpu : cpus) {
+                String what = "bpf-output event of perf buffer '" + map.name() + "' on CPU " + cpu;
+                Fd event = PerfEvent.open(a -> fill(a, options), -1, cpu, -1, what);
+                try {
+                    MemorySegment all = Sys.mmap(event.get(), page + dataSize, Libc.PROT_READ | Libc.PROT_WRITE, 0,
+                            arena, what);
+                    CpuRing r = new CpuRing(cpu, event, all.asSlice(0, page), all.asSlice(page, dataSize));
+                    rings.add(r);
+                } catch (RuntimeException e) {
+                    event.close();
+                    throw e;
+                }
+                epoll.add(event.get(), Epoll.EPOLLIN, rings.size() - 1);
+                PerfEvent.enable(event.get(), what);
+                map.update(key(cpu), key(event.get()));
+            }
+            return new PerfBuffer(map, rings.toArray(CpuRing[]::new), epoll, arena, options.lostHandler());
+        } catch (RuntimeException | Error e) {
+            for (CpuRing r : rings) {
+                map.delete(key(r.cpu));
+                r.event.close();
+            }
+            if (epoll != null) {
+                epoll.close();
+            }
+            arena.close();
+            throw e;
+        }
+    }
+
+    private static void fill(MemorySegment a, Options o) {
+        a.set(JAVA_INT, PerfEvent.ATTR.offset("type"), PerfEvent.TYPE_SOFTWARE);
+        a.set(JAVA_LONG, PerfEvent.ATTR.offset("config"), PerfEvent.COUNT_SW_BPF_OUTPUT);
+        a.set(JAVA_LONG, PerfEvent.ATTR.offset("sample_period"), 1L);
+        a.set(JAVA_LONG, PerfEvent.ATTR.offset("sample_type"), PerfEvent.SAMPLE_RAW);
+        // wakeup_events and wakeup_watermark share one field; the watermark flag says which it is.
+        if (o.watermarkBytes() > 0) {
+            a.set(JAVA_LONG, PerfEvent.ATTR.offset("flags"), PerfEvent.FLAG_WATERMARK);
+            a.set(JAVA_INT, PerfEvent.ATTR.offset("wakeup_events"), o.watermarkBytes());
+        } else {
+            a.set(JAVA_INT, PerfEvent.ATTR.offset("wakeup_events"), Math.max(1, o.wakeupEvents()));
+        }
+    }
+
+    private static byte[] key(int v) {
+        return new byte[] {(byte) v, (byte) (v >>> 8), (byte) (v >>> 16), (byte) (v >>> 24)};
+    }
+
+    /** The CPUs this buffer reads, in ring order. */
+    public int[] cpus() {
+        int[] c = new int[rings.length];
+        for (int i = 0; i < c.length; i++) {
+            c[i] = rings[i].cpu;
+        }
+        return c;
+    }
+
+    long wrappedRecords() {
+        return wrapped;
+    }
+
+    /** Samples the kernel reported lost (rings full) since the buffer was opened. */
+    public long lostSamples() {
+        return lost.get();
+    }
+
+    /**
+     * Waits up to {@code timeout} for samples on any CPU, then hands every waiting sample of the ready rings to
+     * {@code handler}. Returns the number of samples handed out (0 on timeout), or -1 once closed.
+     */
+    public int poll(Duration timeout, SampleHandler handler) {
+        Objects.requireNonNull(handler, "handler");
+        int ms = timeoutMillis(timeout);
+        lock.lock();
+        try {
+            if (closed) {
+                return -1;
+            }
+            int ready = epoll.await(ms);
+            if (closed) {
+                return -1;
+            }
+            int n = 0;
+            for (int i = 0; i < ready; i++) {
+                long token = epoll.token(i);
+                if (token != Epoll.WAKE_TOKEN) {
+                    n += read(rings[(int) token], handler);
+                }
+            }
+            return n;
+        } finally {
+            exit();
+        }
+    }
+
+    /** Hands every waiting sample of every CPU to {@code handler} without waiting; -1 once closed. */
+    public int consume(SampleHandler handler) {
+        Objects.requireNonNull(handler, "handler");
+        lock.lock();
+        try {
+            if (closed) {
+                return -1;
+            }
+            int n = 0;
+            for (CpuRing r : rings) {
+                n += read(r, handler);
+            }
+            return n;
+        } finally {
+            exit();
+        }
+    }
+
+    /** Reads one ring from our tail to the kernel's head, then publishes the tail (release). */
+    private int read(CpuRing r, SampleHandler handler) {
+        long head = (long) LONG.getAcquire(r.meta, DATA_HEAD);
+        long tail = r.meta.get(JAVA_LONG, DATA_TAIL);
+        int n = 0;
+        try {
+            while (tail < head) {
+                long offset = tail & r.mask;
+                int size = Short.toUnsignedInt(r.data.get(JAVA_SHORT, offset + HEADER_SIZE));
+                if (size < HEADER_BYTES) {
+                    throw new BpfException("perf buffer '" + map.name() + "' on CPU " + r.cpu
+                            + " holds a malformed record of " + size + " bytes at position " + tail);
+                }
+                MemorySegment rec;
+                long toEnd = r.data.byteSize() - offset;
+                if (size <= toEnd) {
+                    rec = r.data.asSlice(offset, size);
+                } else {
+                    // The record wraps around the ring's end: reassemble it in the scratch buffer.
+                    wrapped++;
+                    MemorySegment.copy(r.data, offset, scratch, 0, toEnd);
+                    MemorySegment.copy(r.data, 0, scratch, toEnd, size - toEnd);
+                    rec = scratch.asSlice(0, size);
+                }
+                tail += size;
+                int type = rec.get(JAVA_INT, HEADER_TYPE);
+                if (type == RECORD_SAMPLE) {
+                    int rawSize = rec.get(JAVA_INT, HEADER_BYTES);
+                    n++;
+                    handler.accept(r.cpu, rec.asSlice(HEADER_BYTES + 4, Math.min(rawSize, size - HEADER_BYTES - 4)));
+                } else if (type == RECORD_LOST) {
+                    long count = rec.get(JAVA_LONG, HEADER_BYTES + 8);
+                    lost.addAndGet(count);
+                    if (lostHandler != null) {
+                        lostHandler.lost(r.cpu, count);
+                    }
+                }
+            }
+        } finally {
+            LONG.setRelease(r.meta, DATA_TAIL, tail);
+        }
+        return n;
+    }
+
+    private void exit() {
+        try {
+            if (closed && lock.getHoldCount() == 1) {
+                release();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static int timeoutMillis(Duration timeout) {
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("negative timeout " + timeout);
+        }
+        if (timeout.isZero()) {
+            return 0;
+        }
+        long ms;
+        try {
+            ms = timeout.plusNanos(999_999).toMillis();
+        } catch (ArithmeticException e) {
+            ms = Integer.MAX_VALUE;
+        }
+        return (int) Math.min(ms, Integer.MAX_VALUE);
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Wakes a waiting {@link #poll} (it returns -1), removes the events from the map (when the map is still open),
+     * closes them and unmaps the rings.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        epoll.wake();
+        if (lock.isHeldByCurrentThread()) {
+            return;
+        }
+        lock.lock();
+        try {
+            release();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void release() {
+        if (released) {
+            return;
+        }
+        released = true;
+        try {
+            for (CpuRing r : rings) {
+                if (!map.isClosed()) {
+                    map.delete(key(r.cpu));
+                }
+                r.event.close();
+            }
+            epoll.close();
+        } finally {
+            arena.close();
+        }
+    }
+}

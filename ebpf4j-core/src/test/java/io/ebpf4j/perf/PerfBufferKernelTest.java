@@ -1,0 +1,138 @@
+package io.ebpf4j.perf;
+
+import io.ebpf4j.BpfException;
+import io.ebpf4j.KernelAccess;
+import io.ebpf4j.testing.EventsFixture;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Perf buffers fed by a tc program ({@code bpf_perf_event_output}) through test-run: every sample arrives intact,
+ * including those that wrap around a ring's end, and a full ring's losses are reported and counted.
+ */
+class PerfBufferKernelTest {
+    @BeforeEach
+    void kernel() {
+        KernelAccess.assume();
+    }
+
+    @Test
+    void carriesEverySampleIncludingThoseThatWrapTheRingEnd() {
+        // One page per CPU; samples of 16..215 bytes (+ 16 bytes of headers, padded to 8) wrap the ring often.
+        try (EventsFixture f = EventsFixture.load(4096).sizes(16, 200).target(EventsFixture.PERF);
+                PerfBuffer pb = PerfBuffer.open(f.map("pb"), PerfBuffer.Options.defaults().withPagesPerCpu(1))) {
+            assertTrue(pb.cpus().length >= 1);
+            long[] next = {0};
+            Set<Integer> cpus = new HashSet<>();
+            SampleHandler check = (cpu, s) -> {
+                cpus.add(cpu);
+                EventsFixture.check(s, next[0]++, false);
+            };
+            for (int batch = 0; batch < 300; batch++) {
+                f.produce(10); // at most 10 * 232 bytes: fits one page
+                int got = 0;
+                while (got < 10) {
+                    int n = pb.poll(Duration.ofSeconds(5), check);
+                    assertTrue(n > 0, "batch " + batch + ": no samples within 5 s after " + got);
+                    got += n;
+                }
+            }
+            assertEquals(3000, next[0]);
+            assertEquals(0, f.failures());
+            assertEquals(0, pb.lostSamples());
+            assertFalse(cpus.isEmpty());
+            assertTrue(pb.wrappedRecords() > 10, "only " + pb.wrappedRecords() + " samples wrapped the ring end");
+        }
+    }
+
+    @Test
+    void aFullRingReportsLostSamples() {
+        try (EventsFixture f = EventsFixture.load(4096).sizes(200, 1).target(EventsFixture.PERF)) {
+            AtomicLong reported = new AtomicLong();
+            try (PerfBuffer pb = PerfBuffer.open(f.map("pb"), PerfBuffer.Options.defaults().withPagesPerCpu(1)
+                    .withLostHandler((cpu, n) -> reported.addAndGet(n)))) {
+                // The test run stays on one CPU: 2,000 samples of 216 bytes into one 4 KiB ring, unread.
+                f.produce(2000);
+                long[] received = {0};
+                List<Long> seqs = new ArrayList<>();
+                pb.consume((cpu, s) -> {
+                    received[0]++;
+                    seqs.add(s.get(JAVA_LONG_UNALIGNED, 0));
+                    EventsFixture.check(s, s.get(JAVA_LONG_UNALIGNED, 0), false);
+                });
+                // After reading, the ring has room again; the next sample carries the lost-record report first.
+                f.produce(1);
+                pb.consume((cpu, s) -> received[0]++);
+                assertTrue(pb.lostSamples() > 0, "no lost samples reported");
+                assertEquals(pb.lostSamples(), reported.get(), "handler and counter disagree");
+                assertEquals(f.failures(), pb.lostSamples(), "the program's failed outputs are the lost samples");
+                assertEquals(2001, received[0] + pb.lostSamples());
+                // What did arrive arrived in order.
+                for (int i = 1; i < seqs.size(); i++) {
+                    assertTrue(seqs.get(i) > seqs.get(i - 1));
+                }
+            }
+        }
+    }
+
+    @Test
+    void aWatermarkDefersTheWakeUpButConsumeReadsAnyway() {
+        try (EventsFixture f = EventsFixture.load(4096).sizes(16, 1).target(EventsFixture.PERF);
+                PerfBuffer pb = PerfBuffer.open(f.map("pb"), PerfBuffer.Options.defaults().withPagesPerCpu(4)
+                        .withWatermarkBytes(8192))) {
+            f.produce(3);
+            assertEquals(0, pb.poll(Duration.ofMillis(100), (cpu, s) -> { }), "woken below the watermark");
+            long[] next = {0};
+            assertEquals(3, pb.consume((cpu, s) -> EventsFixture.check(s, next[0]++, false)));
+            // 300 samples of 40 bytes pass the watermark: poll is woken.
+            f.produce(300);
+            int got = 0;
+            while (got < 300) {
+                int n = pb.poll(Duration.ofSeconds(5), (cpu, s) -> EventsFixture.check(s, next[0]++, false));
+                assertTrue(n > 0, "not woken past the watermark (" + got + " read)");
+                got += n;
+            }
+        }
+    }
+
+    @Test
+    void closingWakesAThreadWaitingInPollAndClearsTheMap() throws Exception {
+        try (EventsFixture f = EventsFixture.load(4096).target(EventsFixture.PERF)) {
+            PerfBuffer pb = PerfBuffer.open(f.map("pb"));
+            CompletableFuture<Integer> waiter = CompletableFuture.supplyAsync(
+                    () -> pb.poll(Duration.ofSeconds(60), (c, s) -> { }));
+            Thread.sleep(200);
+            assertFalse(waiter.isDone());
+            pb.close();
+            assertEquals(-1, waiter.get(5, TimeUnit.SECONDS));
+            assertEquals(-1, pb.consume((c, s) -> { }));
+            // The events are gone from the map: the program's outputs now fail.
+            f.produce(5);
+            assertEquals(5, f.failures());
+        }
+    }
+
+    @Test
+    void refusesOtherMapsAndBadOptions() {
+        try (EventsFixture f = EventsFixture.load(4096)) {
+            BpfException e = assertThrows(BpfException.class, () -> PerfBuffer.open(f.map("rb")));
+            assertTrue(e.getMessage().contains("not a PERF_EVENT_ARRAY"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> PerfBuffer.Options.defaults().withPagesPerCpu(3));
+        }
+    }
+}

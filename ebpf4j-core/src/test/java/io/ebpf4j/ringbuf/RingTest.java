@@ -1,0 +1,95 @@
+package io.ebpf4j.ringbuf;
+
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * The consumer loop over memory laid out like the kernel's ring, the test playing the producer: the busy bit stops
+ * a batch, the discard bit skips a record, and the consumer position is published once per batch.
+ */
+class RingTest {
+    private static final long SIZE = 4096;
+
+    private final Arena arena = Arena.ofConfined();
+    private final MemorySegment consumer = arena.allocate(4096, 4096);
+    private final MemorySegment producer = arena.allocate(4096, 4096);
+    private final MemorySegment data = arena.allocate(2 * SIZE, 4096);
+    private long prod;
+
+    /** Appends a record of {@code len} bytes valued {@code fill}, with the given flag bits; returns its position. */
+    private long write(int len, byte fill, int flags) {
+        long pos = prod;
+        long off = pos & (SIZE - 1);
+        data.set(JAVA_INT, off, len | flags);
+        data.set(JAVA_INT, off + 4, 0);
+        data.asSlice(off + Ring.HEADER, len).fill(fill);
+        prod += (len + Ring.HEADER + 7) & ~7L;
+        producer.set(JAVA_LONG, 0, prod);
+        return pos;
+    }
+
+    @Test
+    void busyStopsDiscardSkipsAndThePositionIsPublishedOncePerBatch() {
+        try (arena) {
+            write(10, (byte) 1, 0);
+            write(20, (byte) 2, Ring.DISCARD_BIT);
+            write(5, (byte) 3, 0);
+            long busyAt = write(7, (byte) 4, Ring.BUSY_BIT);
+            Ring ring = Ring.over("test", consumer, producer, data, SIZE, null);
+            List<byte[]> got = new ArrayList<>();
+            List<Long> publishedDuringBatch = new ArrayList<>();
+            assertEquals(2, ring.consume(rec -> {
+                got.add(rec.toArray(JAVA_BYTE));
+                publishedDuringBatch.add(consumer.get(JAVA_LONG, 0));
+            }));
+            assertArrayEquals(new byte[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, got.get(0));
+            assertArrayEquals(new byte[] {3, 3, 3, 3, 3}, got.get(1));
+            assertEquals(List.of(0L, 0L), publishedDuringBatch, "published per record, not per batch");
+            assertEquals(busyAt, consumer.get(JAVA_LONG, 0), "stopped at the busy record");
+
+            // The producer commits the busy record: the next pass hands it out.
+            long off = busyAt & (SIZE - 1);
+            data.set(JAVA_INT, off, 7);
+            got.clear();
+            assertEquals(1, ring.consume(rec -> got.add(rec.toArray(JAVA_BYTE))));
+            assertArrayEquals(new byte[] {4, 4, 4, 4, 4, 4, 4}, got.get(0));
+            assertEquals(prod, consumer.get(JAVA_LONG, 0));
+            assertEquals(0, ring.pending());
+            assertEquals(0, ring.consume(rec -> {
+                throw new AssertionError("nothing is left");
+            }));
+        }
+    }
+
+    @Test
+    void aThrowingHandlerStillPublishesWhatWasConsumed() {
+        try (arena) {
+            write(8, (byte) 1, 0);
+            long second = write(8, (byte) 2, 0);
+            write(8, (byte) 3, 0);
+            Ring ring = Ring.over("test", consumer, producer, data, SIZE, null);
+            int[] calls = {0};
+            assertThrows(IllegalStateException.class, () -> ring.consume(rec -> {
+                if (++calls[0] == 2) {
+                    throw new IllegalStateException("handler failed");
+                }
+            }));
+            // The failed record counts as consumed (as in libbpf); the third is next.
+            assertEquals(second + 16, consumer.get(JAVA_LONG, 0));
+            List<Byte> firsts = new ArrayList<>();
+            assertEquals(1, ring.consume(rec -> firsts.add(rec.get(JAVA_BYTE, 0))));
+            assertEquals(List.of((byte) 3), firsts);
+        }
+    }
+}
