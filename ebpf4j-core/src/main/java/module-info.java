@@ -14,4 +14,5 @@ module io.ebpf4j {
     exports io.ebpf4j.link;
     exports io.ebpf4j.ringbuf;
     exports io.ebpf4j.perf;
+    exports io.ebpf4j.trace;
 }

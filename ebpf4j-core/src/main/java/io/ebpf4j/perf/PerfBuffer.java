@@ -281,44 +281,65 @@ public final class PerfBuffer implements AutoCloseable {
     private int read(CpuRing r, SampleHandler handler) {
         long head = (long) LONG.getAcquire(r.meta, DATA_HEAD);
         long tail = r.meta.get(JAVA_LONG, DATA_TAIL);
+        MemorySegment data = r.data;
+        long ringSize = data.byteSize();
         int n = 0;
         try {
             while (tail < head) {
                 long offset = tail & r.mask;
-                int size = Short.toUnsignedInt(r.data.get(JAVA_SHORT, offset + HEADER_SIZE));
+                // The 8-byte header never wraps: records are 8-byte multiples and the ring a power of two.
+                int size = Short.toUnsignedInt(data.get(JAVA_SHORT, offset + HEADER_SIZE));
+                int type = data.get(JAVA_INT, offset + HEADER_TYPE);
                 if (size < HEADER_BYTES) {
-                    throw new BpfException("perf buffer '" + map.name() + "' on CPU " + r.cpu
-                            + " holds a malformed record of " + size + " bytes at position " + tail);
-                }
-                MemorySegment rec;
-                long toEnd = r.data.byteSize() - offset;
-                if (size <= toEnd) {
-                    rec = r.data.asSlice(offset, size);
-                } else {
-                    // The record wraps around the ring's end: reassemble it in the scratch buffer.
-                    wrapped++;
-                    MemorySegment.copy(r.data, offset, scratch, 0, toEnd);
-                    MemorySegment.copy(r.data, 0, scratch, toEnd, size - toEnd);
-                    rec = scratch.asSlice(0, size);
+                    throw malformed(r, size, tail);
                 }
                 tail += size;
-                int type = rec.get(JAVA_INT, HEADER_TYPE);
-                if (type == RECORD_SAMPLE) {
-                    int rawSize = rec.get(JAVA_INT, HEADER_BYTES);
+                if (type == RECORD_SAMPLE && size <= ringSize - offset) {
+                    // The common case, kept small so that the view and the handler call compile to little.
+                    int raw = data.get(JAVA_INT, offset + HEADER_BYTES);
                     n++;
-                    handler.accept(r.cpu, rec.asSlice(HEADER_BYTES + 4, Math.min(rawSize, size - HEADER_BYTES - 4)));
-                } else if (type == RECORD_LOST) {
-                    long count = rec.get(JAVA_LONG, HEADER_BYTES + 8);
-                    lost.addAndGet(count);
-                    if (lostHandler != null) {
-                        lostHandler.lost(r.cpu, count);
-                    }
+                    handler.accept(r.cpu, data.asSlice(offset + HEADER_BYTES + 4, Math.min(raw, size - HEADER_BYTES - 4)));
+                } else {
+                    n += other(r, handler, offset, size, type);
                 }
             }
         } finally {
             LONG.setRelease(r.meta, DATA_TAIL, tail);
         }
         return n;
+    }
+
+    /** A record that wraps around the ring's end, a lost-sample report, or a type we skip; returns samples handed. */
+    private int other(CpuRing r, SampleHandler handler, long offset, int size, int type) {
+        MemorySegment rec;
+        long toEnd = r.data.byteSize() - offset;
+        if (size <= toEnd) {
+            rec = r.data.asSlice(offset, size);
+        } else {
+            // Reassemble it in the scratch buffer.
+            wrapped++;
+            MemorySegment.copy(r.data, offset, scratch, 0, toEnd);
+            MemorySegment.copy(r.data, 0, scratch, toEnd, size - toEnd);
+            rec = scratch.asSlice(0, size);
+        }
+        if (type == RECORD_SAMPLE) {
+            int raw = rec.get(JAVA_INT, HEADER_BYTES);
+            handler.accept(r.cpu, rec.asSlice(HEADER_BYTES + 4, Math.min(raw, size - HEADER_BYTES - 4)));
+            return 1;
+        }
+        if (type == RECORD_LOST) {
+            long count = rec.get(JAVA_LONG, HEADER_BYTES + 8);
+            lost.addAndGet(count);
+            if (lostHandler != null) {
+                lostHandler.lost(r.cpu, count);
+            }
+        }
+        return 0;
+    }
+
+    private BpfException malformed(CpuRing r, int size, long position) {
+        return new BpfException("perf buffer '" + map.name() + "' on CPU " + r.cpu + " holds a malformed record of "
+                + size + " bytes at position " + position);
     }
 
     private void exit() {

@@ -1,0 +1,214 @@
+// eventbench: the C/libbpf side of ebpf4j's event-stream benchmarks (see docs/benchmarks.md).
+//
+// Same work as EventsBenchmark and RingBufferDrainBenchmark in ../src/main/java/io/ebpf4j/bench, on the object
+// built from bpf/events64.bpf.c: tc programs write one 64-byte record per test-run repetition.
+//   poll   produce 1,000 records into the ring buffer (one test run), then ring_buffer__poll(timeout 0) until all
+//          1,000 are consumed; events/s over the whole step (producer included)
+//   drain  produce 200,000 records (untimed), then time one ring_buffer__consume; ns per event
+//   perf   as poll, through a perf buffer (64 pages per CPU) and perf_buffer__poll
+// Each prints one line: <name> <value> <unit> iterations=<n> per-iteration=<v1,v2,...>
+//
+// Build: gcc -O2 -o target/eventbench c/eventbench.c -lbpf     (Debian: apt-get install libbpf-dev)
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BATCH 1000
+#define DRAIN 200000
+#define PERF_PAGES 64
+
+static double warmup_s = 3.0;
+static int iterations = 5;
+static double iteration_s = 2.0;
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void die(const char *what, int err) {
+    fprintf(stderr, "eventbench: %s: %s\n", what, strerror(err < 0 ? -err : err));
+    exit(1);
+}
+
+static uint64_t sum;  // what the callbacks read, so that the records are really touched
+static uint64_t seen;
+
+static int on_record(void *ctx, void *data, size_t size) {
+    sum += *(uint64_t *)data;
+    seen++;
+    return 0;
+}
+
+static void on_sample(void *ctx, int cpu, void *data, uint32_t size) {
+    uint64_t v;
+    memcpy(&v, data, sizeof(v)); // perf samples are 4-byte aligned
+    sum += v;
+    seen++;
+}
+
+static char packet[64];
+
+static void produce(int prog_fd, int repeat) {
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = packet, .data_size_in = sizeof(packet), .repeat = repeat);
+    if (bpf_prog_test_run_opts(prog_fd, &opts))
+        die("bpf_prog_test_run_opts", errno);
+}
+
+struct ctx {
+    int prog_fd;
+    struct ring_buffer *rb;
+    struct perf_buffer *pb;
+};
+
+static double poll_step(struct ctx *c) {
+    produce(c->prog_fd, BATCH);
+    uint64_t want = seen + BATCH;
+    while (seen < want) {
+        int n = ring_buffer__poll(c->rb, 0);
+        if (n < 0)
+            die("ring_buffer__poll", n);
+    }
+    return BATCH;
+}
+
+static double perf_step(struct ctx *c) {
+    produce(c->prog_fd, BATCH);
+    uint64_t want = seen + BATCH;
+    while (seen < want) {
+        int n = perf_buffer__poll(c->pb, 0);
+        if (n < 0)
+            die("perf_buffer__poll", n);
+    }
+    return BATCH;
+}
+
+// Runs `step` (which returns the events it handled) for warm-up and timed iterations; prints events/s.
+static void rate(const char *name, double (*step)(struct ctx *), struct ctx *c) {
+    double end = now() + warmup_s;
+    while (now() < end)
+        step(c);
+    double rates[64], total_events = 0, total_time = 0;
+    for (int it = 0; it < iterations; it++) {
+        double events = 0, start = now(), t;
+        do {
+            events += step(c);
+            t = now();
+        } while (t - start < iteration_s);
+        rates[it] = events / (t - start);
+        total_events += events;
+        total_time += t - start;
+    }
+    printf("%s %.1f events/s iterations=%d per-iteration=", name, total_events / total_time, iterations);
+    for (int it = 0; it < iterations; it++)
+        printf("%s%.1f", it ? "," : "", rates[it]);
+    printf("\n");
+    fflush(stdout);
+}
+
+// One drain: fill, then time the consume alone. Returns the seconds consumed.
+static double drain_once(struct ctx *c) {
+    produce(c->prog_fd, DRAIN);
+    uint64_t before = seen;
+    double t0 = now();
+    int n = ring_buffer__consume(c->rb);
+    double t = now() - t0;
+    if (n < 0)
+        die("ring_buffer__consume", n);
+    if (seen - before != DRAIN) {
+        fprintf(stderr, "eventbench: drain consumed %llu records, not %d\n", (unsigned long long)(seen - before), DRAIN);
+        exit(1);
+    }
+    return t;
+}
+
+static void drain(struct ctx *c) {
+    double end = now() + warmup_s;
+    while (now() < end)
+        drain_once(c);
+    double per[64], total_time = 0, total_events = 0;
+    for (int it = 0; it < iterations; it++) {
+        // An iteration is iteration_s of wall time, fills included; only the consumes are summed.
+        double start = now(), timed = 0, events = 0;
+        do {
+            timed += drain_once(c);
+            events += DRAIN;
+        } while (now() - start < iteration_s);
+        per[it] = timed * 1e9 / events;
+        total_time += timed;
+        total_events += events;
+    }
+    printf("drain %.2f ns/event iterations=%d per-iteration=", total_time * 1e9 / total_events, iterations);
+    for (int it = 0; it < iterations; it++)
+        printf("%s%.2f", it ? "," : "", per[it]);
+    printf("\n");
+    fflush(stdout);
+}
+
+static void usage(void) {
+    fprintf(stderr, "usage: eventbench [-w warmup_s] [-i iterations] [-r iteration_s] [-v] object.bpf.o "
+                    "(poll|drain|perf)...\n");
+    exit(2);
+}
+
+int main(int argc, char **argv) {
+    int opt, verbose = 0;
+    while ((opt = getopt(argc, argv, "w:i:r:vh")) != -1) {
+        switch (opt) {
+        case 'w': warmup_s = atof(optarg); break;
+        case 'i': iterations = atoi(optarg); break;
+        case 'r': iteration_s = atof(optarg); break;
+        case 'v': verbose = 1; break;
+        default: usage();
+        }
+    }
+    if (iterations < 1 || iterations > 64 || optind + 2 > argc)
+        usage();
+    if (!verbose)
+        libbpf_set_print(NULL);
+    struct bpf_object *obj = bpf_object__open_file(argv[optind], NULL);
+    if (!obj)
+        die("bpf_object__open_file", errno);
+    if (bpf_object__load(obj))
+        die("bpf_object__load", errno);
+    int rb_fd = bpf_object__find_map_fd_by_name(obj, "rb");
+    int pb_fd = bpf_object__find_map_fd_by_name(obj, "pb");
+    int rb_prog = bpf_program__fd(bpf_object__find_program_by_name(obj, "produce_rb"));
+    int pb_prog = bpf_program__fd(bpf_object__find_program_by_name(obj, "produce_pb"));
+
+    for (int a = optind + 1; a < argc; a++) {
+        struct ctx c = {0};
+        if (!strcmp(argv[a], "poll") || !strcmp(argv[a], "drain")) {
+            c.prog_fd = rb_prog;
+            c.rb = ring_buffer__new(rb_fd, on_record, NULL, NULL);
+            if (!c.rb)
+                die("ring_buffer__new", errno);
+            if (!strcmp(argv[a], "poll"))
+                rate("poll", poll_step, &c);
+            else
+                drain(&c);
+            ring_buffer__free(c.rb);
+        } else if (!strcmp(argv[a], "perf")) {
+            c.prog_fd = pb_prog;
+            c.pb = perf_buffer__new(pb_fd, PERF_PAGES, on_sample, NULL, NULL, NULL);
+            if (!c.pb)
+                die("perf_buffer__new", errno);
+            rate("perf", perf_step, &c);
+            perf_buffer__free(c.pb);
+        } else {
+            usage();
+        }
+    }
+    if (sum == 42)
+        fprintf(stderr, "(unlikely)\n");
+    bpf_object__close(obj);
+    return 0;
+}
