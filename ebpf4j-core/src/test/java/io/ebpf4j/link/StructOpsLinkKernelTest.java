@@ -93,6 +93,32 @@ class StructOpsLinkKernelTest {
     }
 
     @Test
+    void autoAttachRegistersStructOpsMaps() throws Exception {
+        try (BpfObject obj = BpfObject.load(ObjectSpec.read(BpfC.object("struct_ops")))) {
+            // Two variables share the algorithm name: auto-attaching both is refused by the kernel (EEXIST)
+            // and nothing stays registered.
+            assertThrowsAny(() -> Links.attachAll(obj));
+            assertFalse(available(), "a failed attachAll closes what it attached");
+        }
+        ObjectSpec one = ObjectSpec.read(BpfC.object("struct_ops"));
+        one.maps().get("ebpf4j_cc_v2").autocreate(false);
+        for (String p : List.of("ebpf4j_init_v2", "ebpf4j_ssthresh_v2", "ebpf4j_undo_cwnd_v2", "ebpf4j_cong_avoid_v2")) {
+            one.programs().get(p).autoload(false);
+        }
+        try (BpfObject obj = BpfObject.load(one); Links.Attached attached = Links.attachAll(obj)) {
+            assertTrue(attached.links().get(CC) instanceof StructOpsLink);
+            assertTrue(available());
+            assertEquals(CC, connectWithCc());
+            assertTrue(obj.variableLong("init_calls") >= 1);
+        }
+        assertFalse(available());
+    }
+
+    private static void assertThrowsAny(org.junit.jupiter.api.function.Executable e) {
+        org.junit.jupiter.api.Assertions.assertThrows(io.ebpf4j.BpfException.class, e);
+    }
+
+    @Test
     void closingTheLinkUnregisters() throws Exception {
         try (BpfObject obj = BpfObject.load(ObjectSpec.read(BpfC.object("struct_ops")))) {
             try (StructOpsLink link = StructOpsLink.attach(obj.map(CC))) {
