@@ -2,6 +2,10 @@ package io.ebpf4j.link;
 
 import io.ebpf4j.BpfException;
 import io.ebpf4j.UnsupportedFeatureException;
+import io.ebpf4j.map.BpfMap;
+import io.ebpf4j.map.MapFlags;
+import io.ebpf4j.map.MapInfo;
+import io.ebpf4j.map.MapType;
 import io.ebpf4j.object.AutoAttach;
 import io.ebpf4j.object.BpfObject;
 import io.ebpf4j.object.ProgramDef;
@@ -16,7 +20,8 @@ import java.util.Optional;
 /**
  * Auto-attach: every program whose {@code SEC()} names its hook is attached where it says, following libbpf's
  * rules for each {@link AutoAttach} kind; programs whose section names no target ({@code SEC("xdp")},
- * {@code SEC("tp")}, {@code SEC("raw_tp")}...) are skipped and listed with the reason.
+ * {@code SEC("tp")}, {@code SEC("raw_tp")}...) are skipped and listed with the reason. struct_ops maps declared
+ * in {@code SEC(".struct_ops.link")} are registered as well, as libbpf's skeletons do.
  */
 public final class Links {
     private Links() {
@@ -107,8 +112,8 @@ public final class Links {
     }
 
     /**
-     * What {@link #attachAll} did: the links by program name, and the programs skipped with why. Closing it
-     * closes every link.
+     * What {@link #attachAll} did: the links by program name (struct_ops links by map name), and the programs
+     * skipped with why. Closing it closes every link.
      */
     public record Attached(Map<String, Link> links, Map<String, String> skipped) implements AutoCloseable {
         public Attached {
@@ -137,6 +142,13 @@ public final class Links {
                     links.put(e.getKey(), l.get());
                 } else {
                     skipped.put(e.getKey(), "section '" + def.section() + "' names no attach target");
+                }
+            }
+            // struct_ops maps from SEC(".struct_ops.link") are registered too, under the map's name.
+            for (Map.Entry<String, BpfMap> e : object.maps().entrySet()) {
+                MapInfo info = e.getValue().info();
+                if (info.rawType() == MapType.STRUCT_OPS.value() && (info.flags() & MapFlags.LINK) != 0) {
+                    links.put(e.getKey(), StructOpsLink.attach(e.getValue()));
                 }
             }
             return new Attached(links, skipped);

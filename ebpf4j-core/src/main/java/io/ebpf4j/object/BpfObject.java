@@ -86,15 +86,19 @@ public final class BpfObject implements AutoCloseable {
             btf = loadBtf(spec);
             for (MapDef def : spec.maps().values()) {
                 if (def.autocreate()) {
-                    maps.put(def.name(), createMap(spec, def, options, newPins));
+                    maps.put(def.name(), createMap(spec, def, options, newPins, btf));
                 }
             }
             for (ProgramDef def : spec.programs().values()) {
-                if (def.autoload()) {
+                // As libbpf: a struct_ops program no struct_ops variable uses is not loaded.
+                boolean unusedStructOps = def.type() == io.ebpf4j.program.ProgramType.STRUCT_OPS
+                        && StructOps.useOf(spec, def.name()) == null;
+                if (def.autoload() && !unusedStructOps) {
                     programs.put(def.name(), loadProgram(spec, def, maps, options, btf));
                 }
             }
             fillSlots(spec, maps, programs);
+            fillStructOps(spec, maps, programs);
             bindReadOnlyData(spec, maps, programs);
             Map<String, ProgramDef> defs = new LinkedHashMap<>();
             programs.keySet().forEach(p -> defs.put(p, spec.programs().get(p)));
@@ -143,9 +147,17 @@ public final class BpfObject implements AutoCloseable {
 
     // ---- maps ----
 
-    private static BpfMap createMap(ObjectSpec spec, MapDef def, Options options, List<Path> newPins) {
+    private static BpfMap createMap(ObjectSpec spec, MapDef def, Options options, List<Path> newPins,
+                                    io.ebpf4j.btf.LoadedBtf btf) {
         // Object BTF is not loaded yet (BTF issue): create without BTF type ids.
         MapSpec ms = def.spec().withBtfTypes(0, 0);
+        if (def.structOps() != null) {
+            try {
+                ms = StructOps.kernelSpec(def);
+            } catch (BpfException e) {
+                throw inContext(e, "map '" + def.name() + "'", spec);
+            }
+        }
         if (ms.innerMap() != null) {
             ms = ms.withInnerMap(ms.innerMap().withBtfTypes(0, 0));
         }
@@ -154,9 +166,19 @@ public final class BpfObject implements AutoCloseable {
             if (pin != null && Files.exists(pin)) {
                 return reusePinned(def, ms, pin);
             }
-            BpfMap m = BpfMap.create(ms.withName(def.name()));
+            BpfMap m;
+            if (def.structOps() != null) {
+                // The kernel wants a BTF object with a kernel value type id; the object's own serves.
+                if (btf == null) {
+                    throw new BpfException("struct_ops map '" + def.name() + "' needs the object's BTF loaded, and "
+                            + "the kernel refused it (see the warning above) or the object has none");
+                }
+                m = BpfMap.create(ms.withName(def.name()), BpfMap.CreateOptions.DEFAULT.withBtfFd(btf.fd()));
+            } else {
+                m = BpfMap.create(ms.withName(def.name()));
+            }
             try {
-                byte[] data = def.data();
+                byte[] data = def.structOps() != null ? null : def.data(); // struct_ops: filled after the programs
                 // New array maps are zero-filled: an all-zero image (.bss) needs no write.
                 if (data != null && !allZero(data)) {
                     m.update(new byte[Integer.BYTES], data, UpdateFlag.ANY);
@@ -288,7 +310,11 @@ public final class BpfObject implements AutoCloseable {
         }
         LoadedBtf module = null;
         try {
-            if (ps.attachBtfId() == 0 && def.type() == io.ebpf4j.program.ProgramType.EXT) {
+            StructOps.Use use = def.type() == io.ebpf4j.program.ProgramType.STRUCT_OPS ? StructOps.useOf(spec, def.name()) : null;
+            if (use != null) {
+                ps = ps.withAttachBtfId(StructOps.kernelStruct(use.map().structOps()))
+                        .withExpectedAttachType(StructOps.memberIndex(use));
+            } else if (ps.attachBtfId() == 0 && def.type() == io.ebpf4j.program.ProgramType.EXT) {
                 if (def.freplaceTarget() == null) {
                     throw new BpfException("freplace program '" + def.name() + "' needs the program it replaces a "
                             + "function of: set it with ProgramDef.freplaceTarget(program) before loading");
@@ -399,6 +425,23 @@ public final class BpfObject implements AutoCloseable {
                             + slot.getKey() + " names '" + slot.getValue() + "', which is neither a program nor a map");
                 }
                 outer.update(le32(slot.getKey()), le32(fd), UpdateFlag.ANY);
+            }
+        }
+    }
+
+    /**
+     * Writes each struct_ops map's value (members by name, program descriptors in the callbacks). For
+     * {@code .struct_ops.link} maps this does not register anything yet: attaching the map as a link does.
+     */
+    private static void fillStructOps(ObjectSpec spec, Map<String, BpfMap> maps, Map<String, Program> programs) {
+        for (MapDef def : spec.maps().values()) {
+            BpfMap m = maps.get(def.name());
+            if (def.structOps() != null && m != null) {
+                try {
+                    m.update(new byte[Integer.BYTES], StructOps.value(spec, def, programs), UpdateFlag.ANY);
+                } catch (BpfException e) {
+                    throw inContext(e, "struct_ops map '" + def.name() + "'", spec);
+                }
             }
         }
     }

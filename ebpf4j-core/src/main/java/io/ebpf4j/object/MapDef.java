@@ -22,7 +22,9 @@ public final class MapDef {
         /** iproute2's {@code struct bpf_elf_map} in SEC("maps"). */
         IPROUTE2,
         /** A global-data section ({@code .data}, {@code .rodata}, {@code .bss}, {@code .data.*}...). */
-        DATA
+        DATA,
+        /** A struct_ops variable in SEC(".struct_ops") or SEC(".struct_ops.link"). */
+        STRUCT_OPS
     }
 
     /** Pinning as the object asks for it. */
@@ -49,6 +51,7 @@ public final class MapDef {
     private final int iproute2Id;
     private final int iproute2InnerId;
     private final int iproute2InnerIdx;
+    private StructOpsDef structOps;
 
     MapDef(String name, Origin origin, String section, MapSpec spec, Pinning pinning, byte[] initialData, MapDef inner,
            Map<Integer, String> initialSlots, int iproute2Id, int iproute2InnerId, int iproute2InnerIdx) {
@@ -140,6 +143,16 @@ public final class MapDef {
 
     void addSlot(int index, String target) {
         initialSlots.put(index, target);
+    }
+
+    /** For struct_ops maps: the kernel struct and the programs of its members; null otherwise. */
+    public StructOpsDef structOps() {
+        return structOps;
+    }
+
+    MapDef structOps(StructOpsDef def) {
+        this.structOps = def;
+        return this;
     }
 
     public int iproute2Id() {

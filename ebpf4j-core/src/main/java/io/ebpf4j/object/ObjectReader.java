@@ -33,6 +33,8 @@ final class ObjectReader {
 
     static final String TEXT = ".text";
     static final String BTF_MAPS = ".maps";
+    static final String STRUCT_OPS = ".struct_ops";
+    static final String STRUCT_OPS_LINK = ".struct_ops.link";
     static final String LEGACY_MAPS = "maps";
     static final String LICENSE = "license";
     static final String VERSION = "version";
@@ -91,6 +93,7 @@ final class ObjectReader {
             readBtfMaps();
             readLegacyMaps();
             readDataSections();
+            readStructOps();
             readStaticSlots();
             ObjectSpec.Subprograms subprograms = readSubprograms();
             Map<String, ProgramDef> programs = readPrograms();
@@ -399,6 +402,72 @@ final class ObjectReader {
                         }
                         variables.put(sym.name(), new GlobalVariable(sym.name(), mapName, sym.value(), sym.size(), readOnly));
                     }
+                }
+            }
+        }
+
+        private static boolean isStructOpsSection(String name) {
+            return name.equals(STRUCT_OPS) || name.startsWith(STRUCT_OPS + ".");
+        }
+
+        /**
+         * struct_ops variables: each becomes a struct_ops map whose initial data is the variable's bytes; the
+         * relocations of its section say which program each function-pointer member points to.
+         */
+        private void readStructOps() {
+            for (Section s : elf.sections()) {
+                if (!isStructOpsSection(s.name()) || s.isExecutable()) {
+                    continue;
+                }
+                if (btf == null) {
+                    throw new ObjectFormatException(s.name(), s.offset(), "struct_ops variables need BTF (compile with -g)");
+                }
+                int datasecId = btf.find(s.name(), BtfKind.DATASEC).orElseThrow(() -> new ObjectFormatException(
+                        s.name(), s.offset(), "no DATASEC in the BTF describes the struct_ops section"));
+                byte[] bytes = s.isNobits() ? new byte[(int) s.size()] : s.bytes();
+                // Relocation offset in the section → program symbol.
+                Map<Long, String> targets = new HashMap<>();
+                for (Section rel : elf.relocationSections()) {
+                    if (elf.target(rel).index() == s.index()) {
+                        for (Relocation r : elf.relocations(rel)) {
+                            targets.put(r.offset(), symbols.get(r.symbolIndex()).name());
+                        }
+                    }
+                }
+                boolean link = s.name().equals(STRUCT_OPS_LINK) || s.name().startsWith(STRUCT_OPS_LINK + ".");
+                for (BtfType.VarSecinfo vs : ((BtfType.Datasec) btf.type(datasecId)).vars()) {
+                    if (!(btf.type(vs.type()) instanceof BtfType.Var var)) {
+                        continue;
+                    }
+                    int structId = btf.resolve(var.type());
+                    if (!(btf.type(structId) instanceof BtfType.Struct st)) {
+                        throw new ObjectFormatException(s.name(), s.offset(), "struct_ops variable '"
+                                + var.name() + "' is not a struct");
+                    }
+                    // clang leaves DATASEC offsets zero in .BTF: the variable's symbol says where it is.
+                    Symbol sym = symbols.stream().filter(x -> x.sectionIndex() == s.index() && x.name().equals(var.name()))
+                            .findFirst().orElseThrow(() -> new ObjectFormatException(s.name(), s.offset(),
+                                    "struct_ops variable '" + var.name() + "' has no symbol"));
+                    long start = sym.value();
+                    int size = (int) btf.sizeOf(structId);
+                    if (start < 0 || start + size > bytes.length) {
+                        throw new ObjectFormatException(s.name(), s.offset(), "struct_ops variable '" + var.name()
+                                + "' lies outside its section");
+                    }
+                    Map<String, String> programs = new LinkedHashMap<>();
+                    for (BtfType.Member m : st.members()) {
+                        String target = targets.get(start + m.bitOffset() / Byte.SIZE);
+                        if (target != null) {
+                            programs.put(m.name(), target);
+                        }
+                    }
+                    byte[] data = java.util.Arrays.copyOfRange(bytes, (int) start, (int) start + size);
+                    // The value size and kernel type are fixed at load, against the running kernel's BTF.
+                    MapSpec spec = MapSpec.of(MapType.STRUCT_OPS, Integer.BYTES, size, 1).withName(var.name())
+                            .withFlags(link ? MapFlags.LINK : 0);
+                    MapDef def = new MapDef(var.name(), MapDef.Origin.STRUCT_OPS, s.name(), spec, MapDef.Pinning.NONE,
+                            data, null, Map.of(), 0, 0, 0).structOps(new StructOpsDef(st.name(), structId, programs, link));
+                    maps.put(var.name(), def);
                 }
             }
         }
