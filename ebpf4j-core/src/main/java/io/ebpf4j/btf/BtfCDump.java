@@ -523,7 +523,11 @@ public final class BtfCDump {
             long val = v.value();
             if (wide) {
                 upperBits |= (val >>> 32) != 0;
-                sb.append(signed ? Long.toString(val) : Long.toUnsignedString(val)).append(signed ? "LL" : "ULL");
+                if (signed && val == Long.MIN_VALUE) {
+                    sb.append("(-9223372036854775807LL - 1)"); // the literal 9223372036854775808LL overflows
+                } else {
+                    sb.append(signed ? Long.toString(val) : Long.toUnsignedString(val)).append(signed ? "LL" : "ULL");
+                }
             } else {
                 sb.append(signed ? Long.toString((int) val) : Long.toString(val & 0xffffffffL));
             }
