@@ -180,7 +180,7 @@ final class BtfCommand implements Callable<Integer> {
     }
 
     /** The BTF the kernel holds under this id; a module's is split BTF on the kernel's. */
-    private static Btf fromId(int id) {
+    static Btf fromId(int id) {
         try (LoadedBtf b = LoadedBtf.fromId(id)) {
             LoadedBtf.Info info = b.info();
             byte[] bytes = b.bytes();
