@@ -12,8 +12,9 @@ import java.util.Map;
  *
  * <p>{@link #tree} gives a tree of plain Java values ready for a JSON writer: structs and unions become
  * {@code Map<String, Object>} (members in order; the members of an anonymous struct or union member are
- * lifted into the enclosing map, where C code reaches them), arrays {@code List}, integers {@code Long} or,
- * past 64 bits, {@code BigInteger} (unsigned types are never negative), {@code _Bool} {@code Boolean}, enums
+ * lifted into the enclosing map, where C code reaches them), arrays {@code List}, integers {@code Long} or, for
+ * unsigned 64-bit values past {@code Long.MAX_VALUE}, {@code BigInteger}; bitfields and 128-bit integers
+ * {@code "0x..."} strings, as bpftool writes them, {@code _Bool} {@code Boolean}, enums
  * the enumerator's name (its number when none matches), {@code char} arrays holding a printable NUL-terminated
  * string a {@code String}, floats {@code Double}, pointers their unsigned value, a section of global data
  * ({@code DATASEC}) {@code {".bss": [{"var": value}, ...]}}.
@@ -27,7 +28,7 @@ import java.util.Map;
 public final class BtfValueFormatter {
     /** How a tree spells the values text and JSON disagree on. */
     public enum Style {
-        /** Pointers and bitfields as numbers; integers past 64 bits as {@code "0x..."} strings. */
+        /** Pointers as numbers; bitfields and 128-bit integers as {@code "0x..."} strings. */
         JSON,
         /** Pointers, bitfields and integers past 64 bits as hexadecimal {@link Literal}s, as bpftool's text. */
         TEXT
@@ -171,7 +172,7 @@ public final class BtfValueFormatter {
             int byteOff = off + (int) (bitPos / 8);
             int bitIn = (int) (bitPos % 8);
             if (m.bitfieldSize() != 0) {
-                into.put(m.name(), bits(d, byteOff, bitIn, m.bitfieldSize(), false, text));
+                into.put(m.name(), bits(d, byteOff, bitIn, m.bitfieldSize(), text));
                 continue;
             }
             if (m.name().isEmpty() && btf.resolveType(m.type()) instanceof BtfType.Composite inner) {
@@ -235,10 +236,10 @@ public final class BtfValueFormatter {
         if (bitOff != 0 || i.bitOffset() != 0 || bits % 8 != 0 || (bits != 8 && bits != 16 && bits != 32
                 && bits != 64 && bits != 128)) {
             int total = bitOff + i.bitOffset();
-            return bits(d, off + total / 8, total % 8, bits, false, text);
+            return bits(d, off + total / 8, total % 8, bits, text);
         }
         if (bits == 128) {
-            return bits(d, off, 0, 128, true, text);
+            return bits(d, off, 0, 128, text);
         }
         int bytes = bits / 8;
         return switch (i.encoding()) {
@@ -259,10 +260,10 @@ public final class BtfValueFormatter {
     }
 
     /**
-     * {@code n} bits from bit {@code bitIn} of byte {@code off}, unsigned: text in hexadecimal, JSON as a number
-     * (a {@code "0x..."} string past 64 bits). {@code wide} marks a whole 128-bit integer, which is hex in both.
+     * {@code n} bits from bit {@code bitIn} of byte {@code off}, unsigned, in hexadecimal: a literal in text, a
+     * {@code "0x..."} string in JSON (as bpftool writes bitfields and 128-bit integers).
      */
-    private Object bits(byte[] d, int off, int bitIn, int n, boolean wide, boolean text) {
+    private Object bits(byte[] d, int off, int bitIn, int n, boolean text) {
         int bytes = (bitIn + n + 7) / 8;
         if (off + bytes > d.length) {
             throw new IllegalArgumentException("a " + n + "-bit field at byte " + off + " ends past the "
@@ -277,17 +278,11 @@ public final class BtfValueFormatter {
         int shift = little ? bitIn : bytes * 8 - bitIn - n;
         v = v.shiftRight(shift).and(BigInteger.ONE.shiftLeft(n).subtract(BigInteger.ONE));
         String hex = "0x" + v.toString(16);
-        if (text) {
-            return new Literal(hex);
-        }
-        if (wide || v.bitLength() > 64) {
-            return hex;
-        }
-        return v.bitLength() < 64 ? (Object) v.longValue() : v;
+        return text ? new Literal(hex) : hex;
     }
 
     private Object hexBytes(byte[] d, int off, int n, boolean text) {
-        return bits(d, off, 0, n * 8, true, text);
+        return bits(d, off, 0, n * 8, text);
     }
 
     private long readLong(byte[] d, int off, int bytes) {

@@ -71,8 +71,8 @@ class BtfValueFormatterTest {
         want.put("b", 4_000_000_000L);
         want.put("name", "hi");
         want.put("flag", true);
-        want.put("x", 5L);
-        want.put("y", 17L);
+        want.put("x", "0x5");
+        want.put("y", "0x11");
         want.put("c", "BLUE");
         want.put("si", -1L);
         want.put("ui", 4294967295L);
