@@ -5,9 +5,11 @@ import io.ebpf4j.BpfException;
 import io.ebpf4j.Errno;
 import io.ebpf4j.SyscallException;
 import io.ebpf4j.btf.Btf;
+import io.ebpf4j.btf.BtfCDump;
 import io.ebpf4j.btf.BtfRawFormat;
 import io.ebpf4j.btf.BtfType;
 import io.ebpf4j.btf.LoadedBtf;
+import io.ebpf4j.elf.ElfFile;
 import io.ebpf4j.map.BpfMap;
 import io.ebpf4j.program.Program;
 import picocli.CommandLine;
@@ -17,7 +19,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -89,14 +93,16 @@ final class BtfCommand implements Callable<Integer> {
     }
 
     @Command(name = "dump", description = "Print the types of a BTF file or of a BTF object of the kernel.")
-    int dump(@Parameters(arity = "2..4", paramLabel = "(file PATH | id ID) [format raw]", hideParamSyntax = true,
-            description = "The BTF: a file, or an object of the kernel by id. Raw is the only format so far.")
+    int dump(@Parameters(arity = "2..4", paramLabel = "(file PATH | id ID) [format raw|c]", hideParamSyntax = true,
+            description = "The BTF: a file, or an object of the kernel by id; format raw (the default) lists "
+                    + "the types, format c writes them as a C header (a vmlinux.h).")
              List<String> words) throws IOException {
         CommandSpec sub = spec.subcommands().get("dump").getCommandSpec();
         if (words.size() == 3) {
-            throw new CommandLine.ParameterException(sub.commandLine(), "expected 'format raw' after the BTF, got '"
+            throw new CommandLine.ParameterException(sub.commandLine(), "expected 'format raw|c' after the BTF, got '"
                     + words.get(2) + "'");
         }
+        boolean c = false;
         if (words.size() == 4) {
             if (!words.get(2).equals("format")) {
                 throw new CommandLine.ParameterException(sub.commandLine(), "expected 'format', got '"
@@ -105,13 +111,16 @@ final class BtfCommand implements Callable<Integer> {
             switch (words.get(3)) {
                 case "raw" -> {
                 }
-                case "c" -> throw new BpfException("format c is not implemented yet");
+                case "c" -> c = true;
                 default -> throw new CommandLine.ParameterException(sub.commandLine(), "expected format raw or c, got '"
                         + words.get(3) + "'");
             }
         }
         String what = words.get(1);
         Output out = Output.of(spec);
+        if (c && out.json()) {
+            throw new CommandLine.ParameterException(sub.commandLine(), "format c is C text: it has no JSON form (drop -j)");
+        }
         try (Btf btf = switch (words.get(0)) {
             case "file" -> openFile(Path.of(what));
             case "id" -> {
@@ -123,7 +132,9 @@ final class BtfCommand implements Callable<Integer> {
             default -> throw new CommandLine.ParameterException(sub.commandLine(),
                     "expected file PATH | id ID, got '" + words.get(0) + "'");
         }) {
-            if (out.json()) {
+            if (c) {
+                BtfCDump.writeHeader(btf, out.text());
+            } else if (out.json()) {
                 out.json(g -> {
                     g.writeStartArray();
                     for (int id = btf.firstTypeId(); id <= btf.lastTypeId(); id++) {
@@ -139,8 +150,18 @@ final class BtfCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** A BTF file; a module's BTF under {@code /sys/kernel/btf} is split BTF on the kernel's. */
-    private static Btf openFile(Path file) {
+    /**
+     * A BTF file; a module's BTF under {@code /sys/kernel/btf} is split BTF on the kernel's; an ELF file (a BPF
+     * object) gives its {@code .BTF} section.
+     */
+    private static Btf openFile(Path file) throws IOException {
+        if (isElf(file)) {
+            try (ElfFile elf = ElfFile.open(file)) {
+                byte[] btf = elf.section(".BTF").orElseThrow(() -> new BpfException(file
+                        + " is an ELF file without a .BTF section: build it with -g")).bytes();
+                return Btf.parse(btf);
+            }
+        }
         Path abs = file.toAbsolutePath().normalize();
         if (abs.getParent() != null && abs.getParent().equals(SYSFS_BTF) && !abs.getFileName().toString().equals("vmlinux")) {
             return Btf.open(file, Btf.loadKernel());
@@ -148,8 +169,18 @@ final class BtfCommand implements Callable<Integer> {
         return Btf.open(file);
     }
 
+    private static boolean isElf(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            return false;
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] magic = in.readNBytes(4);
+            return magic.length == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
+        }
+    }
+
     /** The BTF the kernel holds under this id; a module's is split BTF on the kernel's. */
-    private static Btf fromId(int id) {
+    static Btf fromId(int id) {
         try (LoadedBtf b = LoadedBtf.fromId(id)) {
             LoadedBtf.Info info = b.info();
             byte[] bytes = b.bytes();

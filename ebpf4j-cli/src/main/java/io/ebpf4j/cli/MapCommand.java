@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import io.ebpf4j.BpfException;
 import io.ebpf4j.Errno;
 import io.ebpf4j.SyscallException;
+import io.ebpf4j.btf.BtfValueFormatter;
 import io.ebpf4j.map.BpfMap;
 import io.ebpf4j.map.MapInfo;
 import picocli.CommandLine.Command;
@@ -73,15 +74,20 @@ final class MapCommand implements Callable<Integer> {
         Output out = Output.of(spec);
         try (BpfMap m = openOne(sel)) {
             requireKeys(m);
-            if (out.json()) {
-                out.json(g -> {
-                    g.writeStartArray();
-                    dumpJson(g, m);
-                    g.writeEndArray();
-                });
-            } else {
-                int n = dumpText(out.text(), m);
-                out.text().println("Found " + n + " element" + (n == 1 ? "" : "s"));
+            try (MapBtf btf = MapBtf.of(m.info())) {
+                if (out.json()) {
+                    out.json(g -> {
+                        g.writeStartArray();
+                        dumpJson(g, m, btf);
+                        g.writeEndArray();
+                    });
+                } else if (btf != null) {
+                    // With BTF, bpftool's text is its JSON writer in pretty mode, and no element count.
+                    out.text().println(BtfValueFormatter.render(formatted(m, btf, BtfValueFormatter.Style.TEXT)));
+                } else {
+                    int n = dumpText(out.text(), m);
+                    out.text().println("Found " + n + " element" + (n == 1 ? "" : "s"));
+                }
             }
         }
         out.text().flush();
@@ -256,8 +262,20 @@ final class MapCommand implements Callable<Integer> {
         return n;
     }
 
-    /** Each element as a JSON object of hex-string arrays, as bpftool writes them. */
-    private static void dumpJson(JsonGenerator g, BpfMap m) throws IOException {
+    /** Every element's key and value(s) read through the map's BTF, as bpftool's {@code do_dump_btf} shows them. */
+    private static List<Object> formatted(BpfMap m, MapBtf btf, BtfValueFormatter.Style style) {
+        List<Object> all = new ArrayList<>();
+        for (byte[] key : m.keys()) {
+            Optional<byte[]> value = m.lookup(key);
+            if (value.isPresent()) {
+                all.add(btf.element(m, key, value.get(), style));
+            }
+        }
+        return all;
+    }
+
+    /** Each element as a JSON object of hex-string arrays, as bpftool writes them; with BTF also "formatted". */
+    private static void dumpJson(JsonGenerator g, BpfMap m, MapBtf btf) throws IOException {
         int slots = m.cpuSlots();
         int stride = m.valueBufferSize() / slots;
         for (byte[] key : m.keys()) {
@@ -282,6 +300,10 @@ final class MapCommand implements Callable<Integer> {
                     g.writeEndObject();
                 }
                 g.writeEndArray();
+            }
+            if (btf != null) {
+                g.writeFieldName("formatted");
+                Output.tree(g, btf.element(m, key, v, BtfValueFormatter.Style.JSON));
             }
             g.writeEndObject();
         }

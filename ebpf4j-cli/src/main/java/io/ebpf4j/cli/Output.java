@@ -109,4 +109,33 @@ final class Output {
         }
         g.writeEndArray();
     }
+
+    /** A tree of maps, lists, strings, numbers and booleans (as {@code BtfValueFormatter} makes) as JSON. */
+    static void tree(JsonGenerator g, Object v) throws IOException {
+        switch (v) {
+            case java.util.Map<?, ?> m -> {
+                g.writeStartObject();
+                for (java.util.Map.Entry<?, ?> e : m.entrySet()) {
+                    g.writeFieldName(String.valueOf(e.getKey()));
+                    tree(g, e.getValue());
+                }
+                g.writeEndObject();
+            }
+            case java.util.List<?> l -> {
+                g.writeStartArray();
+                for (Object o : l) {
+                    tree(g, o);
+                }
+                g.writeEndArray();
+            }
+            case String s -> g.writeString(s);
+            case Boolean b -> g.writeBoolean(b);
+            case Long n -> g.writeNumber(n);
+            case Integer n -> g.writeNumber(n);
+            case java.math.BigInteger n -> g.writeNumber(n);
+            case Double n -> g.writeNumber(n);
+            case null -> g.writeNull();
+            default -> g.writeString(String.valueOf(v));
+        }
+    }
 }

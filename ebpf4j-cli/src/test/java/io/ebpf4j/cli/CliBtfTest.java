@@ -1,6 +1,7 @@
 package io.ebpf4j.cli;
 
 import io.ebpf4j.SyscallException;
+import io.ebpf4j.btf.BtfWriter;
 import io.ebpf4j.btf.LoadedBtf;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -81,11 +82,78 @@ class CliBtfTest {
     }
 
     @Test
-    void formatCIsNotThereYet() {
-        CliTest.Result r = run("btf", "dump", "file", VMLINUX.toString(), "format", "c");
-        assertEquals(1, r.exit());
-        assertEquals("", r.out());
-        assertEquals("ebpf4j: format c is not implemented yet\n", r.err().replace("\r\n", "\n"));
+    void formatCOfASmallBtfFileIsTheExpectedHeader() throws IOException {
+        BtfWriter w = new BtfWriter();
+        int i = w.addInt("int", 4, true);
+        int u8 = w.addInt("unsigned char", 1, false);
+        int node = w.addStruct("node", 16, new BtfWriter.Member("next", w.addPtr(4), 0),
+                new BtfWriter.Member("val", i, 64), new BtfWriter.Member("flags", u8, 96, 3));
+        w.addTypedef("node_t", node);
+        Path file = Files.createTempFile("ebpf4j-cli-btf-" + ProcessHandle.current().pid(), ".btf");
+        try {
+            Files.write(file, w.toBytes());
+            CliTest.Result r = ok("btf", "dump", "file", file.toString(), "format", "c");
+            assertEquals("""
+                    #ifndef __VMLINUX_H__
+                    #define __VMLINUX_H__
+
+                    #ifndef BPF_NO_PRESERVE_ACCESS_INDEX
+                    #pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)
+                    #endif
+
+                    struct node {
+                    \tstruct node *next;
+                    \tint val;
+                    \tunsigned char flags: 3;
+                    };
+
+                    typedef struct node node_t;
+
+                    #ifndef BPF_NO_PRESERVE_ACCESS_INDEX
+                    #pragma clang attribute pop
+                    #endif
+
+                    #endif /* __VMLINUX_H__ */
+                    """, r.out().replace("\r\n", "\n"));
+            assertEquals(2, run("btf", "dump", "file", file.toString(), "format", "c", "-j").exit(),
+                    "C has no JSON form");
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    /** {@code format c} of the kernel's BTF is a vmlinux.h that clang-19 compiles for BPF. */
+    @Test
+    void formatCOfVmlinuxCompiles() throws IOException, InterruptedException {
+        String header = ok("btf", "dump", "file", VMLINUX.toString(), "format", "c").out();
+        assertTrue(header.startsWith("#ifndef __VMLINUX_H__\n"), header.substring(0, 100));
+        assertTrue(header.contains("\nstruct task_struct {\n"));
+        assertEquals(header, ok("btf", "dump", "id", String.valueOf(vmlinuxId()), "format", "c").out(),
+                "by id, the same BTF gives the same header");
+        Path clang = Path.of("/usr/bin/clang-19");
+        Assumptions.assumeTrue(Files.isExecutable(clang), "clang-19 is not installed: cannot compile vmlinux.h");
+        Path dir = Files.createTempDirectory("ebpf4j-cli-vmlinux-" + ProcessHandle.current().pid());
+        try {
+            Files.writeString(dir.resolve("vmlinux.h"), header);
+            Files.writeString(dir.resolve("use.c"), """
+                    #include "vmlinux.h"
+                    _Static_assert(sizeof(struct task_struct) > 1000, "task_struct");
+                    int pid_of(struct task_struct *t) { return t->pid; }
+                    """);
+            Process p = new ProcessBuilder(clang.toString(), "-target", "bpf", "-O2", "-c",
+                    dir.resolve("use.c").toString(), "-o", dir.resolve("use.o").toString())
+                    .redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(300, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), out);
+        } finally {
+            try (var s = Files.list(dir)) {
+                for (Path f : s.toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
+            Files.deleteIfExists(dir);
+        }
     }
 
     @Test

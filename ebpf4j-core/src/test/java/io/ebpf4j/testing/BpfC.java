@@ -1,8 +1,11 @@
 package io.ebpf4j.testing;
 
+import io.ebpf4j.btf.Btf;
+import io.ebpf4j.btf.BtfCDump;
 import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,30 +71,25 @@ public final class BpfC {
 
     /**
      * {@code target/bpf/include/vmlinux.h} for fixtures that include it, made once per build from the running
-     * kernel's BTF.
+     * kernel's BTF by our own C dumper ({@link BtfCDump}).
      */
     public static synchronized Path vmlinuxHeader() {
         Path header = OUT.resolve("include/vmlinux.h");
         if (Files.exists(header)) {
             return header;
         }
-        Path bpftool = onPath("bpftool");
-        Assumptions.assumeTrue(bpftool != null, "bpftool is not installed: vmlinux.h cannot be generated");
+        Assumptions.assumeTrue(Files.isReadable(Path.of("/sys/kernel/btf/vmlinux")),
+                "the kernel has no BTF at /sys/kernel/btf/vmlinux: vmlinux.h cannot be generated");
         try {
             Files.createDirectories(header.getParent());
-            Path tmp = header.resolveSibling("vmlinux.h.tmp");
-            Process p = new ProcessBuilder(bpftool.toString(), "btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "c")
-                    .redirectOutput(tmp.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IllegalStateException("bpftool could not dump vmlinux.h");
+            Path tmp = header.resolveSibling("vmlinux.h." + ProcessHandle.current().pid() + ".tmp");
+            try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+                BtfCDump.writeHeader(Btf.loadKernel(), w);
             }
             Files.move(tmp, header, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             return header;
         } catch (IOException e) {
             throw new IllegalStateException("making vmlinux.h: " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
     }
 
