@@ -22,7 +22,9 @@ public final class MapDef {
         /** iproute2's {@code struct bpf_elf_map} in SEC("maps"). */
         IPROUTE2,
         /** A global-data section ({@code .data}, {@code .rodata}, {@code .bss}, {@code .data.*}...). */
-        DATA
+        DATA,
+        /** The values of the object's {@code __kconfig} externs, filled at load (read-only, frozen). */
+        KCONFIG
     }
 
     /** Pinning as the object asks for it. */
@@ -156,7 +158,8 @@ public final class MapDef {
 
     /** Global data sections that become read-only to user space after load (frozen). */
     public boolean isReadOnlyData() {
-        return origin == Origin.DATA && (section.equals(".rodata") || section.startsWith(".rodata."));
+        return origin == Origin.KCONFIG
+                || origin == Origin.DATA && (section.equals(".rodata") || section.startsWith(".rodata."));
     }
 
     @Override
