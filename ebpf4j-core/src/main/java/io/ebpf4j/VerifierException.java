@@ -15,11 +15,22 @@ public class VerifierException extends SyscallException {
     private static final int TAIL_LINES = 8;
     /** A verifier line about one instruction starts with its index and opcode: {@code "12: (85) call ..."}. */
     private static final Pattern INSN_LINE = Pattern.compile("^(\\d+): \\([0-9a-f]{2}\\)");
+    /** With line info, the verifier prints each new source line as {@code "; text @ file.c:42"}. */
+    private static final Pattern SOURCE_LINE = Pattern.compile("^; (.*) @ (\\S+):(\\d+)$");
+
+    /** A line of the program's source, as the verifier's log quotes it from the program's line info. */
+    public record SourceLine(String file, int line, String text) {
+        @Override
+        public String toString() {
+            return file + ":" + line + ": " + text;
+        }
+    }
 
     private final String program;
     private final String log;
     private final int failingInsn;
     private final String detail;
+    private final SourceLine sourceLine;
 
     public VerifierException(String program, int errno, String log, String detail) {
         super("BPF_PROG_LOAD", errno, program, null, message(program, errno, log, detail));
@@ -27,6 +38,7 @@ public class VerifierException extends SyscallException {
         this.log = log == null ? "" : log;
         this.failingInsn = failingInstruction(this.log);
         this.detail = detail;
+        this.sourceLine = sourceLine(this.log);
     }
 
     private static String message(String program, int errno, String log, String detail) {
@@ -35,6 +47,10 @@ public class VerifierException extends SyscallException {
         int insn = failingInstruction(log == null ? "" : log);
         if (insn >= 0) {
             sb.append(" at instruction ").append(insn);
+        }
+        SourceLine src = sourceLine(log == null ? "" : log);
+        if (src != null) {
+            sb.append(", source line ").append(src);
         }
         List<String> tail = tail(log == null ? "" : log, TAIL_LINES);
         if (tail.isEmpty()) {
@@ -64,6 +80,21 @@ public class VerifierException extends SyscallException {
         return found;
     }
 
+    /** The source line the log quotes last before the failing instruction, or null without line info. */
+    static SourceLine sourceLine(String log) {
+        SourceLine current = null;
+        SourceLine atFailure = null;
+        for (String line : log.split("\n")) {
+            Matcher s = SOURCE_LINE.matcher(line);
+            if (s.find()) {
+                current = new SourceLine(s.group(2), Integer.parseInt(s.group(3)), s.group(1).strip());
+            } else if (INSN_LINE.matcher(line).find()) {
+                atFailure = current;
+            }
+        }
+        return atFailure;
+    }
+
     private static List<String> tail(String log, int n) {
         List<String> lines = log.lines().filter(l -> !l.isBlank()).toList();
         return lines.subList(Math.max(0, lines.size() - n), lines.size());
@@ -82,6 +113,14 @@ public class VerifierException extends SyscallException {
     /** The index of the instruction the verifier stopped at, when its log names one. */
     public OptionalInt failingInstruction() {
         return failingInsn < 0 ? OptionalInt.empty() : OptionalInt.of(failingInsn);
+    }
+
+    /**
+     * The source line of the failing instruction (file, line number and text), when the program was loaded with
+     * line info ({@code .BTF.ext}) and the log shows it.
+     */
+    public java.util.Optional<SourceLine> sourceLine() {
+        return java.util.Optional.ofNullable(sourceLine);
     }
 
     /** The last {@code n} non-blank lines of the log: usually the reason. */

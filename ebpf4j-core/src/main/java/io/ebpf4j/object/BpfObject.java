@@ -82,11 +82,15 @@ public final class BpfObject implements AutoCloseable {
         Map<String, Program> programs = new LinkedHashMap<>();
         List<Path> newPins = new ArrayList<>();
         io.ebpf4j.btf.LoadedBtf btf = null;
+        ExternResolver externs = null;
         try {
             btf = loadBtf(spec);
+            if (!spec.externs().isEmpty()) {
+                externs = ExternResolver.resolve(spec.name(), spec.externs(), spec.btf());
+            }
             for (MapDef def : spec.maps().values()) {
                 if (def.autocreate()) {
-                    maps.put(def.name(), createMap(spec, def, options, newPins, btf));
+                    maps.put(def.name(), createMap(spec, def, options, newPins, btf, externs));
                 }
             }
             for (ProgramDef def : spec.programs().values()) {
@@ -94,7 +98,7 @@ public final class BpfObject implements AutoCloseable {
                 boolean unusedStructOps = def.type() == io.ebpf4j.program.ProgramType.STRUCT_OPS
                         && StructOps.useOf(spec, def.name()) == null;
                 if (def.autoload() && !unusedStructOps) {
-                    programs.put(def.name(), loadProgram(spec, def, maps, options, btf));
+                    programs.put(def.name(), loadProgram(spec, def, maps, options, btf, externs));
                 }
             }
             fillSlots(spec, maps, programs);
@@ -120,16 +124,20 @@ public final class BpfObject implements AutoCloseable {
             }
             throw e;
         } finally {
-            // The programs hold their own references to the BTF.
+            // The programs and maps hold their own references to the BTF (and to module BTF).
             if (btf != null) {
                 btf.close();
+            }
+            if (externs != null) {
+                externs.close();
             }
         }
     }
 
     /**
-     * The object's BTF, loaded for the programs' func info; null when the object has none or the kernel refuses
-     * it (then programs load without BTF, as libbpf does, and only what needs BTF fails).
+     * The object's BTF, sanitized for what the kernel supports and loaded for the maps' key/value types and the
+     * programs' func and line info; null when the object has none or the kernel refuses it (then maps and programs
+     * load without BTF, as libbpf does, and only what needs BTF fails).
      */
     private static io.ebpf4j.btf.LoadedBtf loadBtf(ObjectSpec spec) {
         byte[] raw = spec.loadableBtf();
@@ -137,7 +145,8 @@ public final class BpfObject implements AutoCloseable {
             return null;
         }
         try {
-            return io.ebpf4j.btf.LoadedBtf.load(raw);
+            return io.ebpf4j.btf.LoadedBtf.load(io.ebpf4j.btf.BtfSanitizer.sanitize(raw,
+                    io.ebpf4j.btf.BtfSanitizer.Support.probe()));
         } catch (io.ebpf4j.SyscallException e) {
             System.getLogger("io.ebpf4j").log(System.Logger.Level.WARNING, "object '" + spec.name()
                     + "': the kernel refused its BTF, loading without it: " + e.getMessage());
@@ -148,9 +157,8 @@ public final class BpfObject implements AutoCloseable {
     // ---- maps ----
 
     private static BpfMap createMap(ObjectSpec spec, MapDef def, Options options, List<Path> newPins,
-                                    io.ebpf4j.btf.LoadedBtf btf) {
-        // Object BTF is not loaded yet (BTF issue): create without BTF type ids.
-        MapSpec ms = def.spec().withBtfTypes(0, 0);
+                                    io.ebpf4j.btf.LoadedBtf btf, ExternResolver externs) {
+        MapSpec ms = def.spec();
         if (def.structOps() != null) {
             try {
                 ms = StructOps.kernelSpec(def);
@@ -175,10 +183,11 @@ public final class BpfObject implements AutoCloseable {
                 }
                 m = BpfMap.create(ms.withName(def.name()), BpfMap.CreateOptions.DEFAULT.withBtfFd(btf.fd()));
             } else {
-                m = BpfMap.create(ms.withName(def.name()));
+                m = createWithBtf(spec, ms.withName(def.name()), btf);
             }
             try {
-                byte[] data = def.structOps() != null ? null : def.data(); // struct_ops: filled after the programs
+                byte[] data = def.structOps() != null ? null // struct_ops: filled after the programs
+                        : def.origin() == MapDef.Origin.KCONFIG ? externs.kconfigImage() : def.data();
                 // New array maps are zero-filled: an all-zero image (.bss) needs no write.
                 if (data != null && !allZero(data)) {
                     m.update(new byte[Integer.BYTES], data, UpdateFlag.ANY);
@@ -199,6 +208,39 @@ public final class BpfObject implements AutoCloseable {
             throw inContext(e, "map '" + def.name() + "'", spec);
         }
     }
+
+    /**
+     * Creates a map with its key/value BTF types when the object's BTF is loaded and names them; if the kernel
+     * refuses the types, creates it without, as libbpf does (the map works, tools just cannot show typed values).
+     */
+    private static BpfMap createWithBtf(ObjectSpec spec, MapSpec ms, io.ebpf4j.btf.LoadedBtf btf) {
+        boolean typed = btf != null && (ms.btfKeyTypeId() != 0 || ms.btfValueTypeId() != 0)
+                && !UNTYPED_MAPS.contains(ms.type());
+        if (!typed) {
+            return BpfMap.create(ms.withBtfTypes(0, 0));
+        }
+        try {
+            return BpfMap.create(ms, BpfMap.CreateOptions.DEFAULT.withBtfFd(btf.fd()));
+        } catch (io.ebpf4j.SyscallException e) {
+            BpfMap m = BpfMap.create(ms.withBtfTypes(0, 0)); // if this fails too, the types were not the problem
+            System.getLogger("io.ebpf4j").log(System.Logger.Level.WARNING, "object '" + spec.name() + "': map '"
+                    + ms.name() + "': the kernel refused its BTF key/value types, created it without: "
+                    + e.getMessage());
+            return m;
+        }
+    }
+
+    /**
+     * Map types whose values are kernel objects (fds, sockets, CPUs...) or that have no key: the kernel refuses
+     * key/value BTF for them, so libbpf creates them without, and so do we.
+     */
+    private static final java.util.Set<io.ebpf4j.map.MapType> UNTYPED_MAPS = java.util.EnumSet.of(
+            io.ebpf4j.map.MapType.PERF_EVENT_ARRAY, io.ebpf4j.map.MapType.CGROUP_ARRAY,
+            io.ebpf4j.map.MapType.STACK_TRACE, io.ebpf4j.map.MapType.ARRAY_OF_MAPS,
+            io.ebpf4j.map.MapType.HASH_OF_MAPS, io.ebpf4j.map.MapType.DEVMAP, io.ebpf4j.map.MapType.DEVMAP_HASH,
+            io.ebpf4j.map.MapType.CPUMAP, io.ebpf4j.map.MapType.XSKMAP, io.ebpf4j.map.MapType.SOCKMAP,
+            io.ebpf4j.map.MapType.SOCKHASH, io.ebpf4j.map.MapType.QUEUE, io.ebpf4j.map.MapType.STACK,
+            io.ebpf4j.map.MapType.ARENA);
 
     private static boolean allZero(byte[] data) {
         for (byte b : data) {
@@ -273,7 +315,7 @@ public final class BpfObject implements AutoCloseable {
     // ---- programs ----
 
     private static Program loadProgram(ObjectSpec spec, ProgramDef def, Map<String, BpfMap> maps, Options options,
-                                       io.ebpf4j.btf.LoadedBtf btf) {
+                                       io.ebpf4j.btf.LoadedBtf btf, ExternResolver externs) {
         Linker.Linked linked = spec.link(def.name());
         List<Instruction> slots = new ArrayList<>(linked.slots());
         List<String> mapOrder = List.copyOf(spec.maps().keySet());
@@ -288,9 +330,7 @@ public final class BpfObject implements AutoCloseable {
                 case Reloc.MapRef m -> slots.set(r.insn(), insn.withSrc(PSEUDO_MAP_FD).withImm(mapFd(spec, def, maps, m.map())));
                 case Reloc.MapValue v -> slots.set(r.insn(), insn.withSrc(PSEUDO_MAP_VALUE)
                         .withImm((v.offset() << 32) | (mapFd(spec, def, maps, v.map()) & 0xffff_ffffL)));
-                case Reloc.Extern x -> throw new UnsupportedFeatureException("extern '" + x.name() + "' in program '"
-                        + def.name() + "'", "resolving .kconfig, .ksyms and kfunc externs needs kernel BTF, which "
-                        + "the loader does not use yet");
+                case Reloc.Extern x -> externs.apply(slots, x, kconfigFd(spec, maps), def.name());
                 default -> throw new IllegalStateException("unlinked relocation " + r);
             }
         }
@@ -307,6 +347,12 @@ public final class BpfObject implements AutoCloseable {
         LoadOptions lo = LoadOptions.DEFAULT.withLogLevel(level);
         if (btf != null && !linked.funcInfo().isEmpty()) {
             lo = lo.withBtfFd(btf.fd()).withFuncInfo(funcInfo(linked.funcInfo()));
+            if (!linked.lineInfo().isEmpty()) {
+                lo = lo.withLineInfo(lineInfo(linked.lineInfo()));
+            }
+        }
+        if (externs != null && externs.fdArray() != null) {
+            lo = lo.withFdArray(externs.fdArray());
         }
         LoadedBtf module = null;
         try {
@@ -332,9 +378,13 @@ public final class BpfObject implements AutoCloseable {
             return Program.load(ps, lo);
         } catch (VerifierException e) {
             String poisoned = poisonedMap(e.log(), mapOrder);
+            String kfunc = ExternResolver.poisonedKfunc(e.log(), spec.externs());
             throw new VerifierException(def.name(), e.errnoNumber(), e.log(),
                     (poisoned == null ? "" : "the program uses map '" + poisoned + "', which was not created (its "
                             + "autocreate is off): create it, or keep the code that uses it unreachable\n")
+                    + (kfunc == null ? "" : "the program calls weak kfunc '" + kfunc + "', which this kernel does not "
+                            + "have: guard the call with bpf_ksym_exists()\n")
+                    + ExternResolver.explain(e.log())
                             + "in object '" + spec.name() + "', section '" + def.section() + "'"
                             + e.failingInstruction().stream().mapToObj(i -> ":\n" + around(code, i)).findFirst().orElse(""));
         } catch (BpfException e) {
@@ -382,6 +432,28 @@ public final class BpfObject implements AutoCloseable {
     }
 
     private static final int FUNC_INFO_SIZE = 8;
+
+    /** {@code struct bpf_line_info} records: instruction index, file name and line offsets, line_col. */
+    private static LoadOptions.LineInfo lineInfo(List<Linker.LineInfo> lines) {
+        ByteBuffer b = ByteBuffer.allocate(lines.size() * LINE_INFO_SIZE).order(ByteOrder.nativeOrder());
+        for (Linker.LineInfo l : lines) {
+            b.putInt(l.insn()).putInt(l.source().fileNameOff()).putInt(l.source().lineOff()).putInt(l.source().lineCol());
+        }
+        return new LoadOptions.LineInfo(b.array(), LINE_INFO_SIZE, lines.size());
+    }
+
+    private static final int LINE_INFO_SIZE = 16;
+
+    /** The fd of the object's {@code .kconfig} map (kconfig externs read from it). */
+    private static int kconfigFd(ObjectSpec spec, Map<String, BpfMap> maps) {
+        for (MapDef def : spec.maps().values()) {
+            if (def.origin() == MapDef.Origin.KCONFIG && maps.containsKey(def.name())) {
+                return maps.get(def.name()).fd();
+            }
+        }
+        throw new BpfException("loading object '" + spec.name() + "': programs read __kconfig externs but its "
+                + ".kconfig map was not created");
+    }
 
     private static int mapFd(ObjectSpec spec, ProgramDef def, Map<String, BpfMap> maps, String map) {
         BpfMap m = maps.get(map);

@@ -23,7 +23,7 @@ public final class Linker {
      * relocations left for load time (maps, global data, externs), by slot.
      */
     public record Linked(String name, List<Instruction> slots, List<Reloc> relocations, List<String> subprograms,
-                         List<FuncInfo> funcInfo) {
+                         List<FuncInfo> funcInfo, List<LineInfo> lineInfo) {
         /** The instructions without the second-slot placeholders. */
         public List<Instruction> instructions() {
             List<Instruction> out = new ArrayList<>(slots.size());
@@ -40,11 +40,48 @@ public final class Linker {
     public record FuncInfo(int insn, int typeId) {
     }
 
+    /** A source line of the linked program: the slot it starts at and the {@code .BTF.ext} record. */
+    public record LineInfo(int insn, io.ebpf4j.btf.BtfExt.LineInfo source) {
+    }
+
     static Linked link(ProgramDef program, ObjectSpec.Subprograms subprograms, io.ebpf4j.btf.BtfExt ext) {
         Run run = new Run(program.name(), subprograms);
         run.out.addAll(program.slots());
         run.process(program.slots().size(), 0, program.relocations());
-        return new Linked(program.name(), run.out, run.pending, run.order, funcInfo(program, run.appended, ext));
+        return new Linked(program.name(), run.out, run.pending, run.order, funcInfo(program, run.appended, ext),
+                lineInfo(program, subprograms, run.appended, ext));
+    }
+
+    /**
+     * The line info of the linked program, rebased as func info is: the entry's lines from its section, and each
+     * appended subprogram's lines from .text moved with it (the kernel wants instruction indices, sorted).
+     */
+    private static List<LineInfo> lineInfo(ProgramDef program, ObjectSpec.Subprograms subprograms,
+                                           Map<Integer, Integer> appended, io.ebpf4j.btf.BtfExt ext) {
+        List<LineInfo> out = new ArrayList<>();
+        if (ext == null) {
+            return out;
+        }
+        int start = program.sectionOffset();
+        int end = start + program.slots().size();
+        for (io.ebpf4j.btf.BtfExt.LineInfo li : ext.lineInfos(program.section())) {
+            int slot = li.insnOff() / Instruction.SLOT_SIZE;
+            if (slot >= start && slot < end) {
+                out.add(new LineInfo(slot - start, li));
+            }
+        }
+        if (!appended.isEmpty()) {
+            for (io.ebpf4j.btf.BtfExt.LineInfo li : ext.lineInfos(ObjectReader.TEXT)) {
+                int slot = li.insnOff() / Instruction.SLOT_SIZE;
+                ObjectSpec.Subprogram sub = subprograms.containing(slot);
+                Integer where = sub == null ? null : appended.get(sub.start());
+                if (where != null) {
+                    out.add(new LineInfo(where + slot - sub.start(), li));
+                }
+            }
+        }
+        out.sort(java.util.Comparator.comparingInt(LineInfo::insn));
+        return out;
     }
 
     /**

@@ -24,7 +24,9 @@ public final class MapDef {
         /** A global-data section ({@code .data}, {@code .rodata}, {@code .bss}, {@code .data.*}...). */
         DATA,
         /** A struct_ops variable in SEC(".struct_ops") or SEC(".struct_ops.link"). */
-        STRUCT_OPS
+        STRUCT_OPS,
+        /** The values of the object's {@code __kconfig} externs, filled at load (read-only, frozen). */
+        KCONFIG
     }
 
     /** Pinning as the object asks for it. */
@@ -169,7 +171,8 @@ public final class MapDef {
 
     /** Global data sections that become read-only to user space after load (frozen). */
     public boolean isReadOnlyData() {
-        return origin == Origin.DATA && (section.equals(".rodata") || section.startsWith(".rodata."));
+        return origin == Origin.KCONFIG
+                || origin == Origin.DATA && (section.equals(".rodata") || section.startsWith(".rodata."));
     }
 
     @Override

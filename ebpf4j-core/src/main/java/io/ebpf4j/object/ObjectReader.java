@@ -89,16 +89,21 @@ final class ObjectReader {
             if (btf != null) {
                 elf.section(".BTF.ext").ifPresent(s -> btfExt = BtfExt.parse(s.bytes(), btf));
             }
+            List<Externs.Extern> externs = Externs.collect(symbols, btf);
             byte[] loadableBtf = elf.section(".BTF").map(this::fixedUpBtf).orElse(null);
+            if (loadableBtf != null) {
+                loadableBtf = Externs.fixupBtf(loadableBtf, externs);
+            }
             readBtfMaps();
             readLegacyMaps();
             readDataSections();
             readStructOps();
+            addKconfigMap(externs);
             readStaticSlots();
             ObjectSpec.Subprograms subprograms = readSubprograms();
             Map<String, ProgramDef> programs = readPrograms();
             return new ObjectSpec(objectName, license, version, programs, maps, variables, subprograms, btf, btfExt,
-                    loadableBtf);
+                    loadableBtf, externs);
         }
 
         /**
@@ -323,6 +328,7 @@ final class ObjectReader {
                     }
                 }
                 MapSpec spec = MapSpec.of(type, f[1], f[2], f[3]).withFlags(f[4]).withName(sym.name());
+                spec = withLegacyBtfTypes(spec, sym.name());
                 MapDef def;
                 if (size == IPROUTE2_MAP_DEF_SIZE) {
                     MapDef.Pinning pin = switch (f[6]) {
@@ -352,6 +358,35 @@ final class ObjectReader {
                     outer.spec(outer.spec().withInnerMap(inner.spec()));
                 }
             }
+        }
+
+        /**
+         * A legacy map's key and value types, when the object declares them libbpf's way
+         * ({@code BPF_ANNOTATE_KV_PAIR}: a {@code struct ____btf_map_<name>} with members {@code key} and
+         * {@code value}) and their sizes match the definition's.
+         */
+        private MapSpec withLegacyBtfTypes(MapSpec spec, String name) {
+            if (btf == null) {
+                return spec;
+            }
+            int id = btf.find("____btf_map_" + name, BtfKind.STRUCT).orElse(0);
+            if (id == 0) {
+                return spec;
+            }
+            int key = 0;
+            int value = 0;
+            for (BtfType.Member m : ((BtfType.Struct) btf.type(id)).members()) {
+                if (m.name().equals("key")) {
+                    key = m.type();
+                } else if (m.name().equals("value")) {
+                    value = m.type();
+                }
+            }
+            if (key == 0 || value == 0 || btf.sizeOf(key) != spec.keySize() || btf.sizeOf(value) != spec.valueSize()) {
+                throw new ObjectFormatException(LEGACY_MAPS, -1, "map '" + name + "': struct ____btf_map_" + name
+                        + " must have members 'key' and 'value' of the definition's key and value sizes");
+            }
+            return spec.withBtfTypes(key, value);
         }
 
         private static boolean isDataSection(Section s) {
@@ -470,6 +505,23 @@ final class ObjectReader {
                     maps.put(var.name(), def);
                 }
             }
+        }
+
+        /**
+         * As libbpf: kconfig externs live in an internal read-only, mmap-able array map named after the object
+         * and {@code .kconfig}, its value typed by the {@code .kconfig} DATASEC; its contents are made at load.
+         */
+        private void addKconfigMap(List<Externs.Extern> externs) {
+            int size = Externs.kconfigSize(externs);
+            if (size == 0) {
+                return;
+            }
+            String mapName = internalMapName(KCONFIG);
+            int datasec = btf.find(KCONFIG, BtfKind.DATASEC).orElse(0);
+            MapSpec spec = MapSpec.of(MapType.ARRAY, Integer.BYTES, size, 1).withName(mapName)
+                    .withFlags(MapFlags.RDONLY_PROG | MapFlags.MMAPABLE).withBtfTypes(0, datasec);
+            maps.put(mapName, new MapDef(mapName, MapDef.Origin.KCONFIG, KCONFIG, spec, MapDef.Pinning.NONE,
+                    new byte[size], null, Map.of(), 0, 0, 0));
         }
 
         private boolean hasGlobalVariable(int datasecId) {

@@ -31,10 +31,11 @@ public final class ObjectSpec {
     private final Btf btf;
     private final BtfExt btfExt;
     private final byte[] loadableBtf;
+    private final List<Externs.Extern> externs;
 
     ObjectSpec(String name, String license, int kernelVersion, Map<String, ProgramDef> programs,
                Map<String, MapDef> maps, Map<String, GlobalVariable> variables, Subprograms subprograms, Btf btf,
-               BtfExt btfExt, byte[] loadableBtf) {
+               BtfExt btfExt, byte[] loadableBtf, List<Externs.Extern> externs) {
         this.name = name;
         this.license = license;
         this.kernelVersion = kernelVersion;
@@ -45,6 +46,12 @@ public final class ObjectSpec {
         this.btf = btf;
         this.btfExt = btfExt;
         this.loadableBtf = loadableBtf;
+        this.externs = List.copyOf(externs);
+    }
+
+    /** The externs ({@code __kconfig}, {@code __ksym} variables and kfuncs) the programs refer to. */
+    public List<Externs.Extern> externs() {
+        return externs;
     }
 
     /** The object's BTF with the loader's fixups applied, ready for BPF_BTF_LOAD; null without BTF. */

@@ -61,10 +61,12 @@ public final class Program implements AutoCloseable {
             }
             LoadOptions.FuncInfo fi = options.funcInfo();
             MemorySegment funcInfo = fi == null ? MemorySegment.NULL : arena.allocateFrom(ValueLayout.JAVA_BYTE, fi.records());
+            LoadOptions.LineInfo li = options.lineInfo();
+            MemorySegment lineInfo = li == null ? MemorySegment.NULL : arena.allocateFrom(ValueLayout.JAVA_BYTE, li.records());
             Bpf.ProgLoad p = new Bpf.ProgLoad(spec.type().value(), insns, spec.license(), spec.kernVersion(),
                     spec.flags(), kernelName(spec.name()), options.ifindex(),
                     spec.expectedAttachType() == null ? 0 : spec.expectedAttachType().value(), options.btfFd(),
-                    fi == null ? 0 : fi.recordSize(), funcInfo, fi == null ? 0 : fi.count(), 0, MemorySegment.NULL, 0,
+                    fi == null ? 0 : fi.recordSize(), funcInfo, fi == null ? 0 : fi.count(), li == null ? 0 : li.recordSize(), lineInfo, li == null ? 0 : li.count(),
                     spec.attachBtfId(),
                     options.attachProgFd() != 0 ? options.attachProgFd() : options.attachBtfObjFd(), fdArray, 0,
                     options.tokenFd());
