@@ -51,18 +51,30 @@ public final class BpfObject implements AutoCloseable {
         this.variables = variables;
     }
 
-    /** How to load: where pins live, and the verifier log level for every program. */
-    public record Options(Path pinRoot, int logLevel) {
+    /**
+     * How to load: where pins live, the verifier log level for every program, and the BTF that CO-RE
+     * relocations are resolved against ({@code null}: the running kernel's, vmlinux then modules).
+     */
+    public record Options(Path pinRoot, int logLevel, Path targetBtf) {
+        public Options(Path pinRoot, int logLevel) {
+            this(pinRoot, logLevel, null);
+        }
+
         public static Options defaults() {
-            return new Options(Mounts.BPFFS, 0);
+            return new Options(Mounts.BPFFS, 0, null);
         }
 
         public Options withPinRoot(Path root) {
-            return new Options(root, logLevel);
+            return new Options(root, logLevel, targetBtf);
         }
 
         public Options withLogLevel(int level) {
-            return new Options(pinRoot, level);
+            return new Options(pinRoot, level, targetBtf);
+        }
+
+        /** A raw BTF file to resolve CO-RE relocations against instead of the kernel's (libbpf's btf_custom_path). */
+        public Options withTargetBtf(Path file) {
+            return new Options(pinRoot, logLevel, file);
         }
     }
 
@@ -79,7 +91,12 @@ public final class BpfObject implements AutoCloseable {
         Map<String, Program> programs = new LinkedHashMap<>();
         List<Path> newPins = new ArrayList<>();
         io.ebpf4j.btf.LoadedBtf btf = null;
+        io.ebpf4j.btf.core.CoreTarget core = null;
         try {
+            if (CoreRelocations.any(spec)) {
+                core = options.targetBtf() == null ? io.ebpf4j.btf.core.CoreTarget.kernel()
+                        : io.ebpf4j.btf.core.CoreTarget.file(options.targetBtf());
+            }
             btf = loadBtf(spec);
             for (MapDef def : spec.maps().values()) {
                 if (def.autocreate()) {
@@ -88,7 +105,7 @@ public final class BpfObject implements AutoCloseable {
             }
             for (ProgramDef def : spec.programs().values()) {
                 if (def.autoload()) {
-                    programs.put(def.name(), loadProgram(spec, def, maps, options, btf));
+                    programs.put(def.name(), loadProgram(spec, def, maps, options, btf, core));
                 }
             }
             fillSlots(spec, maps, programs);
@@ -114,6 +131,9 @@ public final class BpfObject implements AutoCloseable {
             // The programs hold their own references to the BTF.
             if (btf != null) {
                 btf.close();
+            }
+            if (core != null) {
+                core.close();
             }
         }
     }
@@ -246,9 +266,10 @@ public final class BpfObject implements AutoCloseable {
     // ---- programs ----
 
     private static Program loadProgram(ObjectSpec spec, ProgramDef def, Map<String, BpfMap> maps, Options options,
-                                       io.ebpf4j.btf.LoadedBtf btf) {
+                                       io.ebpf4j.btf.LoadedBtf btf, io.ebpf4j.btf.core.CoreTarget core) {
         Linker.Linked linked = spec.link(def.name());
         List<Instruction> slots = new ArrayList<>(linked.slots());
+        List<io.ebpf4j.btf.core.CoreRelocation> coreDone = CoreRelocations.apply(spec, def, linked, slots, core);
         List<String> mapOrder = List.copyOf(spec.maps().keySet());
         for (Reloc r : linked.relocations()) {
             Instruction insn = slots.get(r.insn());
@@ -288,6 +309,7 @@ public final class BpfObject implements AutoCloseable {
             throw new VerifierException(def.name(), e.errnoNumber(), e.log(),
                     (poisoned == null ? "" : "the program uses map '" + poisoned + "', which was not created (its "
                             + "autocreate is off): create it, or keep the code that uses it unreachable\n")
+                            + CoreRelocations.explain(e, coreDone).map(x -> x + "\n").orElse("")
                             + "in object '" + spec.name() + "', section '" + def.section() + "'"
                             + e.failingInstruction().stream().mapToObj(i -> ":\n" + around(code, i)).findFirst().orElse(""));
         } catch (BpfException e) {
