@@ -30,6 +30,19 @@ public final class CoreRelocations {
             relocations = List.copyOf(relocations);
         }
 
+        /** The instruction starting at slot {@code slot} (relocations name slots; an ld_imm64 takes two). */
+        public Instruction instructionAt(int slot) {
+            int at = 0;
+            for (Instruction i : instructions) {
+                if (at == slot) {
+                    return i;
+                }
+                at += i.slots();
+            }
+            throw new IndexOutOfBoundsException("no instruction starts at slot " + slot + " of the "
+                    + at + "-slot program");
+        }
+
         /** The relocations that were poisoned (the target had no answer). */
         public List<CoreRelocation> poisoned() {
             return relocations.stream().filter(CoreRelocation::poisoned).toList();
