@@ -82,13 +82,17 @@ final class ProgCommand implements Callable<Integer> {
                 Path mapDir,
                 @Option(names = "--pin-root", paramLabel = "DIR", defaultValue = "/sys/fs/bpf",
                         description = "Where maps the object asks to pin by name go (default: ${DEFAULT-VALUE}).")
-                Path pinRoot) {
+                Path pinRoot,
+                @Option(names = "--target-btf", paramLabel = "PATH", description = "Resolve CO-RE relocations "
+                        + "against this raw BTF file instead of the running kernel's.")
+                Path targetBtf) {
         ObjectSpec objectSpec = ObjectSpec.read(file);
         Pins pins = new Pins();
         // The maps the object asks to pin, pinned by the load itself: those it makes are ours to take back.
         List<Path> objectPins = objectSpec.maps().values().stream().map(m -> objectPinPath(m, objectSpec, pinRoot))
                 .filter(p -> p != null && !Files.exists(p)).toList();
-        try (BpfObject obj = BpfObject.load(objectSpec, BpfObject.Options.defaults().withPinRoot(pinRoot))) {
+        try (BpfObject obj = BpfObject.load(objectSpec,
+                BpfObject.Options.defaults().withPinRoot(pinRoot).withTargetBtf(targetBtf))) {
             try {
                 objectPins.stream().filter(Files::exists).forEach(pins.made::add);
                 for (var e : obj.programs().entrySet()) {

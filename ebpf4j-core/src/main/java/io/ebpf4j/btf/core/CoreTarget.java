@@ -34,23 +34,36 @@ public final class CoreTarget implements AutoCloseable {
     private final Btf main;
     private final boolean ownsMain;
     private final Supplier<List<Btf>> moduleLoader;
+    private final boolean ownsModules;
     private List<Btf> modules;
 
-    private CoreTarget(String description, Btf main, boolean ownsMain, Supplier<List<Btf>> moduleLoader) {
+    private CoreTarget(String description, Btf main, boolean ownsMain, Supplier<List<Btf>> moduleLoader,
+                       boolean ownsModules) {
         this.description = description;
         this.main = main;
         this.ownsMain = ownsMain;
         this.moduleLoader = moduleLoader;
+        this.ownsModules = ownsModules;
     }
 
     /** The running kernel: {@code /sys/kernel/btf/vmlinux}, then the loaded modules' BTF when vmlinux has no candidate. */
     public static CoreTarget kernel() {
-        return new CoreTarget("kernel BTF (/sys/kernel/btf/vmlinux)", Btf.loadKernel(), false, CoreTarget::loadModules);
+        return new CoreTarget("kernel BTF (/sys/kernel/btf/vmlinux)", Btf.loadKernel(), false, CoreTarget::loadModules,
+                true);
     }
 
     /** Caller-owned BTF (not closed with the target); no modules are searched. */
     public static CoreTarget of(Btf btf) {
-        return new CoreTarget("target BTF", Objects.requireNonNull(btf), false, List::of);
+        return new CoreTarget("target BTF", Objects.requireNonNull(btf), false, List::of, false);
+    }
+
+    /**
+     * Caller-owned BTF and module BTF split on it (none closed with the target): the modules are searched, in
+     * order, only for local types {@code main} has no candidate for.
+     */
+    public static CoreTarget of(Btf main, List<Btf> modules) {
+        List<Btf> m = List.copyOf(modules);
+        return new CoreTarget("target BTF", Objects.requireNonNull(main), false, () -> m, false);
     }
 
     /**
@@ -62,7 +75,7 @@ public final class CoreTarget implements AutoCloseable {
             throw new BpfException("target BTF " + btfFile + " is not a readable file: name a raw BTF file "
                     + "(e.g. a copy of another kernel's /sys/kernel/btf/vmlinux)");
         }
-        return new CoreTarget("target BTF " + btfFile, Btf.open(btfFile), true, List::of);
+        return new CoreTarget("target BTF " + btfFile, Btf.open(btfFile), true, List::of, false);
     }
 
     /** What this target is, for messages. */
@@ -162,7 +175,7 @@ public final class CoreTarget implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        if (modules != null) {
+        if (modules != null && ownsModules) {
             modules.forEach(Btf::close);
             modules = List.of();
         }
