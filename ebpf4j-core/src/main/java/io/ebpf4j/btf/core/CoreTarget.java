@@ -129,13 +129,11 @@ public final class CoreTarget implements AutoCloseable {
         Map<String, int[]> m = FLAVORED.get(btf);
         if (m == null) {
             Map<String, List<Integer>> build = new HashMap<>();
-            for (int id = btf.firstTypeId(); id <= btf.lastTypeId(); id++) {
-                String n = btf.nameOf(id);
-                if (n.contains("___")) {
-                    String e = CoreNames.essential(n);
-                    if (e.length() != n.length()) {
-                        build.computeIfAbsent(e, k -> new ArrayList<>()).add(id);
-                    }
+            // Only strings with a separator can be flavored names: scan the strings, then look those names up.
+            for (String n : btf.stringsContaining("___")) {
+                String e = CoreNames.essential(n);
+                if (e.length() != n.length()) {
+                    build.computeIfAbsent(e, k -> new ArrayList<>()).addAll(btf.findByName(n));
                 }
             }
             Map<String, int[]> done = new HashMap<>();

@@ -272,6 +272,22 @@ class CoreRelocatorTest {
     }
 
     @Test
+    void flavoredTargetNamesAreFoundFromTheStrings() {
+        Btf target = btf(w -> {
+            int i32 = w.addInt("int", 4, true);
+            w.addStruct("sock___old", 4, new BtfWriter.Member("x___y", i32, 0));
+            w.addStruct("sock___new", 4, new BtfWriter.Member("x", i32, 0));
+            w.addStruct("other", 4, new BtfWriter.Member("x", i32, 0));
+        });
+        assertEquals(List.of("sock___old", "x___y", "sock___new"), target.stringsContaining("___"));
+        try (CoreTarget t = CoreTarget.of(target)) {
+            assertEquals(List.of(new CoreTarget.Candidate(target, 2), new CoreTarget.Candidate(target, 3)),
+                    t.candidates(io.ebpf4j.btf.BtfKind.STRUCT, "sock"));
+            assertEquals(List.of(), t.candidates(io.ebpf4j.btf.BtfKind.UNION, "sock"));
+        }
+    }
+
+    @Test
     void poisonedAtFindsTheRelocationOfAnInstruction() {
         CoreRelocation ok = new CoreRelocation(3, CoreReloKind.FIELD_BYTE_OFFSET, 2, "0:0", "struct s.f", false, 0, 4, "");
         CoreRelocation bad = new CoreRelocation(7, CoreReloKind.FIELD_BYTE_OFFSET, 2, "0:1", "struct s.g", true, 4, 0, "gone");
