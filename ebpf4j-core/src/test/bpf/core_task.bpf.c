@@ -5,7 +5,7 @@
 #include <bpf/bpf_core_read.h>
 
 int pid, tgid, ppid, btf_pid, btf_tgid, missing_value, missing_guarded;
-int flavor_pid, flavor_tgid, flavor_ppid;
+int flavor_pid, flavor_tgid, flavor_ppid, sub_tgid, sub_ppid;
 char comm[16], flavor_comm[16];
 
 /*
@@ -45,6 +45,22 @@ int read_task_flavor(void *ctx)
 	flavor_tgid = BPF_CORE_READ(t, tgid);
 	flavor_ppid = BPF_CORE_READ(t, real_parent, tgid);
 	BPF_CORE_READ_STR_INTO(&flavor_comm, t, comm);
+	return 0;
+}
+
+/* A .text subprogram with CO-RE reads: relocated where the linker appends it to each caller. */
+static __noinline int tgid_of(struct task_struct___mine *t)
+{
+	return BPF_CORE_READ(t, tgid);
+}
+
+SEC("raw_tp/sys_enter")
+int read_task_sub(void *ctx)
+{
+	struct task_struct___mine *t = (void *)bpf_get_current_task();
+
+	sub_tgid = tgid_of(t);
+	sub_ppid = tgid_of(BPF_CORE_READ(t, real_parent));
 	return 0;
 }
 

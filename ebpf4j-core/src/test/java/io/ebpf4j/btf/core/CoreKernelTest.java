@@ -101,6 +101,10 @@ class CoreKernelTest {
             assertEquals(me.tgid(), intVar(obj, "flavor_tgid"));
             assertEquals(me.ppid(), intVar(obj, "flavor_ppid"));
             assertEquals(me.comm(), strVar(obj, "flavor_comm"));
+
+            assertEquals(0, obj.program("read_task_sub").testRun(TestRun.empty()).retval());
+            assertEquals(me.tgid(), intVar(obj, "sub_tgid"));
+            assertEquals(me.ppid(), intVar(obj, "sub_ppid"));
         }
     }
 
