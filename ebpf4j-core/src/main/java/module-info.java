@@ -8,6 +8,7 @@ module io.ebpf4j {
     exports io.ebpf4j.map;
     exports io.ebpf4j.program;
     exports io.ebpf4j.btf;
+    exports io.ebpf4j.btf.core;
     exports io.ebpf4j.elf;
     exports io.ebpf4j.features;
     exports io.ebpf4j.object;

@@ -87,13 +87,17 @@ final class ProgCommand implements Callable<Integer> {
                 Path pinRoot,
                 @Option(names = "--autoattach", description = "Also attach every program whose section names "
                         + "its hook, pinning each link as PINDIR/<program>_link (the pin keeps it attached).")
-                boolean autoattach) {
+                boolean autoattach,
+                @Option(names = "--target-btf", paramLabel = "PATH", description = "Resolve CO-RE relocations "
+                        + "against this raw BTF file instead of the running kernel's.")
+                Path targetBtf) {
         ObjectSpec objectSpec = ObjectSpec.read(file);
         Pins pins = new Pins();
         // The maps the object asks to pin, pinned by the load itself: those it makes are ours to take back.
         List<Path> objectPins = objectSpec.maps().values().stream().map(m -> objectPinPath(m, objectSpec, pinRoot))
                 .filter(p -> p != null && !Files.exists(p)).toList();
-        try (BpfObject obj = BpfObject.load(objectSpec, BpfObject.Options.defaults().withPinRoot(pinRoot))) {
+        try (BpfObject obj = BpfObject.load(objectSpec,
+                BpfObject.Options.defaults().withPinRoot(pinRoot).withTargetBtf(targetBtf))) {
             try {
                 objectPins.stream().filter(Files::exists).forEach(pins.made::add);
                 for (var e : obj.programs().entrySet()) {

@@ -783,6 +783,39 @@ public final class Btf implements AutoCloseable {
         return string(offset, 0, -1);
     }
 
+    /**
+     * The distinct strings of this BTF's string section (and its base's) that contain {@code needle}: a scan of
+     * the strings alone, far cheaper than decoding every type's name (CO-RE finds {@code ___flavor} names so).
+     */
+    public List<String> stringsContaining(String needle) {
+        byte[] q = needle.getBytes(StandardCharsets.UTF_8);
+        java.util.Set<String> out = new java.util.LinkedHashSet<>();
+        if (q.length == 0 || needle.indexOf('\0') >= 0) {
+            return List.of();
+        }
+        for (Btf b = this; b != null; b = b.base) {
+            byte[] s = b.data.asSlice(b.strStart, b.strLen).toArray(ValueLayout.JAVA_BYTE);
+            byte first = q[0];
+            int last = s.length - q.length;
+            for (int i = 0; i <= last; i++) {
+                if (s[i] != first || !Arrays.equals(s, i, i + q.length, q, 0, q.length)) {
+                    continue;
+                }
+                int start = i;
+                while (start > 0 && s[start - 1] != 0) {
+                    start--;
+                }
+                int end = i;
+                while (end < s.length && s[end] != 0) {
+                    end++;
+                }
+                out.add(new String(s, start, end - start, StandardCharsets.UTF_8));
+                i = end;
+            }
+        }
+        return List.copyOf(out);
+    }
+
     /** Whether a string offset falls inside the strings of this BTF or its base. */
     public boolean hasString(int offset) {
         return offset >= 0 && offset < stringsEnd();

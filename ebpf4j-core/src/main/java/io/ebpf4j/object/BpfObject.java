@@ -54,18 +54,30 @@ public final class BpfObject implements AutoCloseable {
         this.programDefs = programDefs;
     }
 
-    /** How to load: where pins live, and the verifier log level for every program. */
-    public record Options(Path pinRoot, int logLevel) {
+    /**
+     * How to load: where pins live, the verifier log level for every program, and the BTF that CO-RE
+     * relocations are resolved against ({@code null}: the running kernel's, vmlinux then modules).
+     */
+    public record Options(Path pinRoot, int logLevel, Path targetBtf) {
+        public Options(Path pinRoot, int logLevel) {
+            this(pinRoot, logLevel, null);
+        }
+
         public static Options defaults() {
-            return new Options(Mounts.BPFFS, 0);
+            return new Options(Mounts.BPFFS, 0, null);
         }
 
         public Options withPinRoot(Path root) {
-            return new Options(root, logLevel);
+            return new Options(root, logLevel, targetBtf);
         }
 
         public Options withLogLevel(int level) {
-            return new Options(pinRoot, level);
+            return new Options(pinRoot, level, targetBtf);
+        }
+
+        /** A raw BTF file to resolve CO-RE relocations against instead of the kernel's (libbpf's btf_custom_path). */
+        public Options withTargetBtf(Path file) {
+            return new Options(pinRoot, logLevel, file);
         }
     }
 
@@ -83,7 +95,12 @@ public final class BpfObject implements AutoCloseable {
         List<Path> newPins = new ArrayList<>();
         io.ebpf4j.btf.LoadedBtf btf = null;
         ExternResolver externs = null;
+        io.ebpf4j.btf.core.CoreTarget core = null;
         try {
+            if (CoreRelocations.any(spec)) {
+                core = options.targetBtf() == null ? io.ebpf4j.btf.core.CoreTarget.kernel()
+                        : io.ebpf4j.btf.core.CoreTarget.file(options.targetBtf());
+            }
             btf = loadBtf(spec);
             if (!spec.externs().isEmpty()) {
                 externs = ExternResolver.resolve(spec.name(), spec.externs(), spec.btf());
@@ -98,7 +115,7 @@ public final class BpfObject implements AutoCloseable {
                 boolean unusedStructOps = def.type() == io.ebpf4j.program.ProgramType.STRUCT_OPS
                         && StructOps.useOf(spec, def.name()) == null;
                 if (def.autoload() && !unusedStructOps) {
-                    programs.put(def.name(), loadProgram(spec, def, maps, options, btf, externs));
+                    programs.put(def.name(), loadProgram(spec, def, maps, options, btf, externs, core));
                 }
             }
             fillSlots(spec, maps, programs);
@@ -130,6 +147,9 @@ public final class BpfObject implements AutoCloseable {
             }
             if (externs != null) {
                 externs.close();
+            }
+            if (core != null) {
+                core.close();
             }
         }
     }
@@ -315,9 +335,11 @@ public final class BpfObject implements AutoCloseable {
     // ---- programs ----
 
     private static Program loadProgram(ObjectSpec spec, ProgramDef def, Map<String, BpfMap> maps, Options options,
-                                       io.ebpf4j.btf.LoadedBtf btf, ExternResolver externs) {
+                                       io.ebpf4j.btf.LoadedBtf btf, ExternResolver externs,
+                                       io.ebpf4j.btf.core.CoreTarget core) {
         Linker.Linked linked = spec.link(def.name());
         List<Instruction> slots = new ArrayList<>(linked.slots());
+        List<io.ebpf4j.btf.core.CoreRelocation> coreDone = CoreRelocations.apply(spec, def, linked, slots, core);
         List<String> mapOrder = List.copyOf(spec.maps().keySet());
         for (Reloc r : linked.relocations()) {
             Instruction insn = slots.get(r.insn());
@@ -385,6 +407,7 @@ public final class BpfObject implements AutoCloseable {
                     + (kfunc == null ? "" : "the program calls weak kfunc '" + kfunc + "', which this kernel does not "
                             + "have: guard the call with bpf_ksym_exists()\n")
                     + ExternResolver.explain(e.log())
+                            + CoreRelocations.explain(e, coreDone).map(x -> x + "\n").orElse("")
                             + "in object '" + spec.name() + "', section '" + def.section() + "'"
                             + e.failingInstruction().stream().mapToObj(i -> ":\n" + around(code, i)).findFirst().orElse(""));
         } catch (BpfException e) {

@@ -119,6 +119,11 @@ public final class ObjectSpec {
         return Collections.unmodifiableMap(variables);
     }
 
+    /** The {@code .text} functions (for the CO-RE step, which maps .text relocations to appended copies). */
+    Subprograms subprograms() {
+        return subprograms;
+    }
+
     public Collection<String> subprogramNames() {
         return subprograms.names();
     }

@@ -33,7 +33,7 @@ class VmlinuxHeaderKernelTest {
     void coreReadsOfTaskStructMatchProc() throws IOException {
         Path header = BpfC.vmlinuxHeader();
         assertTrue(Files.readString(header).contains("struct task_struct {"), "the header is ours and complete");
-        ObjectSpec spec = ObjectSpec.read(BpfC.object("core_task"));
+        ObjectSpec spec = ObjectSpec.read(BpfC.object("vmlinux_task"));
         try (BpfObject obj = BpfObject.load(spec)) {
             Program p = obj.program("read_task");
             // A raw_tp test run without a CPU flag runs the program in the calling thread.

@@ -1,0 +1,114 @@
+package io.ebpf4j.cli;
+
+import io.ebpf4j.btf.BtfWriter;
+import io.ebpf4j.map.BpfMap;
+import io.ebpf4j.program.Program;
+import io.ebpf4j.program.TestRun;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static io.ebpf4j.cli.CliTest.ok;
+import static io.ebpf4j.cli.CliTest.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code prog loadall --target-btf}: CO-RE against a BTF file rather than the running kernel's. */
+class CliCoreTest {
+    private static final String CLANG = "clang-19";
+
+    @TempDir
+    static Path tmp;
+    static Path object;
+
+    private final Path pinDir = Path.of("/sys/fs/bpf").resolve("ebpf4j-cli-core-test-" + ProcessHandle.current().pid());
+
+    @BeforeAll
+    static void compile() throws IOException, InterruptedException {
+        CliTest.kernel();
+        Assumptions.assumeTrue(Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
+                .anyMatch(d -> Files.isExecutable(Path.of(d, CLANG))), CLANG + " is not on the PATH: no BPF object");
+        Path src = tmp.resolve("cli_core.bpf.c");
+        try (InputStream in = CliCoreTest.class.getResourceAsStream("cli_core.bpf.c")) {
+            Files.copy(in, src);
+        }
+        object = tmp.resolve("cli_core.bpf.o");
+        List<String> cmd = new ArrayList<>(List.of(CLANG, "-g", "-O2", "-target", "bpf"));
+        Path multiarch = Path.of("/usr/include/" + System.getProperty("os.arch").replace("amd64", "x86_64")
+                + "-linux-gnu");
+        if (Files.isDirectory(multiarch)) {
+            cmd.add("-I" + multiarch);
+        }
+        cmd.addAll(List.of("-c", src.toString(), "-o", object.toString()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, String.join(" ", cmd) + ":\n" + out);
+    }
+
+    @AfterEach
+    void unpin() throws IOException {
+        if (Files.exists(pinDir)) {
+            try (Stream<Path> s = Files.walk(pinDir)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+
+    @Test
+    void loadallResolvesCoreAgainstTheNamedBtf() throws IOException {
+        BtfWriter w = new BtfWriter();
+        int i32 = w.addInt("int", 4, true);
+        int i64 = w.addInt("long", 8, true);
+        w.addStruct("cli_core_t", 16, new BtfWriter.Member("pad", i64, 0), new BtfWriter.Member("b", i32, 64),
+                new BtfWriter.Member("a", i32, 96));
+        Path btf = tmp.resolve("target-" + ProcessHandle.current().pid() + ".btf");
+        Files.write(btf, w.toBytes());
+
+        Path progs = pinDir.resolve("progs");
+        Path maps = pinDir.resolve("maps");
+        ok("prog", "loadall", object.toString(), progs.toString(), "--pinmaps", maps.toString(),
+                "--target-btf", btf.toString());
+        try (Program p = Program.openPinned(progs.resolve("cli_core"));
+             BpfMap bss = BpfMap.openPinned(maps.resolve("cli_core_bss"))) {
+            assertEquals(0, p.testRun(TestRun.empty()).retval());
+            byte[] value = bss.lookup(new byte[4]).orElseThrow();
+            assertEquals(8, ByteBuffer.wrap(value).order(ByteOrder.nativeOrder()).getLong(0),
+                    "the offset of b in the target BTF, not the compiled 4");
+        }
+    }
+
+    @Test
+    void withoutTheTargetTheUnresolvedRelocationIsNamed() {
+        CliTest.Result r = run("prog", "loadall", object.toString(), pinDir.resolve("progs").toString());
+        assertNotEquals(0, r.exit());
+        assertTrue(r.err().contains("FIELD_BYTE_OFFSET of struct cli_core_t.b"), r.err());
+        assertFalse(Files.exists(pinDir.resolve("progs").resolve("cli_core")));
+    }
+
+    @Test
+    void aMissingTargetFileIsNamed() {
+        CliTest.Result r = run("prog", "loadall", object.toString(), pinDir.resolve("progs").toString(),
+                "--target-btf", tmp.resolve("no-such.btf").toString());
+        assertNotEquals(0, r.exit());
+        assertTrue(r.err().contains("no-such.btf"), r.err());
+    }
+}
