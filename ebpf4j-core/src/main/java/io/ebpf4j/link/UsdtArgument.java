@@ -16,23 +16,36 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * One argument of a USDT probe, parsed from the note's x86-64 argument string ({@code -4@%edi},
- * {@code 8@-8(%rbp)}, {@code -4@$5}): where its value is and how wide it is. {@link #encode} writes it as
- * libbpf's {@code struct __bpf_usdt_arg_spec}, which {@code bpf_usdt_arg()} in {@code usdt.bpf.h} reads.
+ * {@code 8@-8(%rbp)}, {@code -4@$5}, {@code 8@16(%rax,%rdx,8)}): where its value is and how wide it is.
+ * {@link #encode} writes it as libbpf's {@code struct __bpf_usdt_arg_spec}, which {@code bpf_usdt_arg()} in
+ * {@code usdt.bpf.h} reads. Scaled-index ({@link Kind#SIB}) arguments need the usdt.bpf.h of libbpf 1.7 or newer
+ * on the BPF side; older headers return -EINVAL for them.
  *
  * @param size the value's width in bytes: 1, 2, 4 or 8
  * @param signed whether the value is sign-extended to 64 bits
  * @param kind where the value is
  * @param register the register (as the note spells it), or null for a constant
  * @param registerOffset the register's offset in the kernel's {@code struct pt_regs}, or -1 for a constant
- * @param value the constant, or the displacement added to the register for {@link Kind#REG_DEREF}
+ * @param value the constant, or the displacement added to the address for {@link Kind#REG_DEREF} and
+ *     {@link Kind#SIB}
+ * @param indexRegister the index register of a {@link Kind#SIB} argument, or null
+ * @param indexRegisterOffset its offset in {@code struct pt_regs}, or -1
+ * @param scale the index's scale (1, 2, 4 or 8) of a {@link Kind#SIB} argument, or 0
  */
-public record UsdtArgument(int size, boolean signed, Kind kind, String register, int registerOffset, long value) {
+public record UsdtArgument(int size, boolean signed, Kind kind, String register, int registerOffset, long value,
+                           String indexRegister, int indexRegisterOffset, int scale) {
 
     /** {@code enum __bpf_usdt_arg_type}, in its order. */
     public enum Kind {
         CONST,
         REG,
-        REG_DEREF
+        REG_DEREF,
+        /** base + index * scale + displacement, dereferenced (libbpf 1.7+). */
+        SIB
+    }
+
+    private UsdtArgument(int size, boolean signed, Kind kind, String register, int registerOffset, long value) {
+        this(size, signed, kind, register, registerOffset, value, null, -1, 0);
     }
 
     /** {@code sizeof(struct __bpf_usdt_arg_spec)}. */
@@ -61,18 +74,30 @@ public record UsdtArgument(int size, boolean signed, Kind kind, String register,
         return Map.copyOf(m);
     }
 
+    private static final Pattern SIB_ARG = Pattern.compile(
+            "(-?\\d+)@(-?(?:0x[0-9a-fA-F]+|\\d+))?\\(%(\\w+),%(\\w+)(?:,(\\d+))?\\)");
     private static final Pattern DEREF = Pattern.compile("(-?\\d+)@(-?(?:0x[0-9a-fA-F]+|\\d+))?\\(%(\\w+)\\)");
     private static final Pattern REG = Pattern.compile("(-?\\d+)@%(\\w+)");
     private static final Pattern CONST = Pattern.compile("(-?\\d+)@\\$(-?(?:0x[0-9a-fA-F]+|\\d+))");
 
     /**
-     * Parses one x86-64 argument. Scaled-index operands ({@code 8@(%rax,%rbx,8)}) and symbolic displacements
-     * ({@code 4@counter(%rip)}) are not supported, as in libbpf's {@code usdt.bpf.h} layout this encodes for.
+     * Parses one x86-64 argument. Symbolic displacements ({@code 4@counter(%rip)}) are not supported (nor are
+     * they by libbpf).
      *
      * @throws BpfException naming the argument when it cannot be read
      */
     public static UsdtArgument parse(String spec) {
         Matcher m;
+        if ((m = SIB_ARG.matcher(spec)).matches()) {
+            int sz = size(spec, m.group(1));
+            long off = m.group(2) == null ? 0 : Long.decode(m.group(2));
+            int scale = m.group(5) == null ? 1 : Integer.parseInt(m.group(5));
+            if (scale != 1 && scale != 2 && scale != 4 && scale != 8) {
+                throw new BpfException("USDT argument '" + spec + "' has scale " + scale + "; scales are 1, 2, 4 or 8");
+            }
+            return new UsdtArgument(Math.abs(sz), sz < 0, Kind.SIB, m.group(3), register(spec, m.group(3)), off,
+                    m.group(4), register(spec, m.group(4)), scale);
+        }
         if ((m = DEREF.matcher(spec)).matches()) {
             int sz = size(spec, m.group(1));
             long off = m.group(2) == null ? 0 : Long.decode(m.group(2));
@@ -87,7 +112,7 @@ public record UsdtArgument(int size, boolean signed, Kind kind, String register,
             return new UsdtArgument(Math.abs(sz), sz < 0, Kind.CONST, null, -1, Long.decode(m.group(2)));
         }
         throw new BpfException("USDT argument '" + spec + "' has a form this release cannot read (it reads "
-                + "SIZE@%REG, SIZE@OFFSET(%REG) and SIZE@$CONST)");
+                + "SIZE@%REG, SIZE@OFFSET(%REG), SIZE@OFFSET(%BASE,%INDEX,SCALE) and SIZE@$CONST)");
     }
 
     /** Parses a note's whole argument string: arguments separated by spaces; empty for none. */
@@ -122,7 +147,13 @@ public record UsdtArgument(int size, boolean signed, Kind kind, String register,
     /** Writes this argument as {@code struct __bpf_usdt_arg_spec} at {@code offset} of {@code out}. */
     public void encode(MemorySegment out, long offset) {
         out.set(JAVA_LONG, offset, value);
-        out.set(JAVA_INT, offset + 8, kind.ordinal());
+        // arg_type is the low byte; libbpf 1.7 packs the index register's pt_regs offset (12 bits) and the
+        // scale's log2 (4 bits) above it, where older headers see an enum that is still small for other kinds.
+        int word = kind.ordinal();
+        if (kind == Kind.SIB) {
+            word |= (indexRegisterOffset & 0xfff) << 8 | Integer.numberOfTrailingZeros(scale) << 20;
+        }
+        out.set(JAVA_INT, offset + 8, word);
         out.set(JAVA_SHORT, offset + 12, (short) Math.max(registerOffset, 0));
         out.set(JAVA_BYTE, offset + 14, (byte) (signed ? 1 : 0));
         out.set(JAVA_BYTE, offset + 15, (byte) (64 - size * 8));
