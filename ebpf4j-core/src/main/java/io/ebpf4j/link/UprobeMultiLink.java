@@ -1,6 +1,7 @@
 package io.ebpf4j.link;
 
 import io.ebpf4j.BpfException;
+import io.ebpf4j.SyscallException;
 import io.ebpf4j.kernel.Attr;
 import io.ebpf4j.kernel.Bpf;
 import io.ebpf4j.kernel.Fd;
@@ -99,17 +100,37 @@ public final class UprobeMultiLink extends BpfLink {
                     cooks.setAtIndex(JAVA_LONG, i, s.cookie());
                 }
             }
-            Fd fd = Bpf.linkCreate(program.fd(), 0, AttachType.TRACE_UPROBE_MULTI.value(), 0, a -> {
-                a.set(JAVA_LONG, Attr.LinkCreate.UPROBE_MULTI_PATH, name.address());
-                a.set(JAVA_LONG, Attr.LinkCreate.UPROBE_MULTI_OFFSETS, offsets.address());
-                a.set(JAVA_LONG, Attr.LinkCreate.UPROBE_MULTI_REF_CTR_OFFSETS, refs.address());
-                a.set(JAVA_LONG, Attr.LinkCreate.UPROBE_MULTI_COOKIES, cooks.address());
-                a.set(JAVA_INT, Attr.LinkCreate.UPROBE_MULTI_CNT, n);
-                a.set(JAVA_INT, Attr.LinkCreate.UPROBE_MULTI_FLAGS, retprobe ? F_RETURN : 0);
-                a.set(JAVA_INT, Attr.LinkCreate.UPROBE_MULTI_PID, Math.max(pid, 0));
-            }, Attr.LinkCreate.UPROBE_MULTI_PID + 4, what);
+            Fd fd;
+            try {
+                fd = create(program, name, offsets, refs, cooks, n, retprobe, pid, what);
+            } catch (SyscallException e) {
+                String hint = switch (e.errno()) {
+                    case EINVAL -> "uprobe.multi links need Linux 6.6 or newer and a program loaded for "
+                            + "BPF_TRACE_UPROBE_MULTI (section uprobe.multi or uretprobe.multi)";
+                    case ESRCH -> "process " + pid + " does not exist";
+                    case EBADF, ENOENT -> "the kernel cannot open " + path;
+                    case null, default -> null;
+                };
+                if (hint == null) {
+                    throw e;
+                }
+                throw new SyscallException(e.call(), e.errnoNumber(), what, hint);
+            }
             return new UprobeMultiLink(fd, what, List.copyOf(functions));
         }
+    }
+
+    private static Fd create(Program program, MemorySegment name, MemorySegment offsets, MemorySegment refs,
+                             MemorySegment cooks, int n, boolean retprobe, int pid, String what) {
+        return Bpf.linkCreate(program.fd(), 0, AttachType.TRACE_UPROBE_MULTI.value(), 0, a -> {
+            a.set(JAVA_LONG, Attr.LinkCreate.UPROBE_MULTI_PATH, name.address());
+            a.set(JAVA_LONG, Attr.LinkCreate.UPROBE_MULTI_OFFSETS, offsets.address());
+            a.set(JAVA_LONG, Attr.LinkCreate.UPROBE_MULTI_REF_CTR_OFFSETS, refs.address());
+            a.set(JAVA_LONG, Attr.LinkCreate.UPROBE_MULTI_COOKIES, cooks.address());
+            a.set(JAVA_INT, Attr.LinkCreate.UPROBE_MULTI_CNT, n);
+            a.set(JAVA_INT, Attr.LinkCreate.UPROBE_MULTI_FLAGS, retprobe ? F_RETURN : 0);
+            a.set(JAVA_INT, Attr.LinkCreate.UPROBE_MULTI_PID, Math.max(pid, 0));
+        }, Attr.LinkCreate.UPROBE_MULTI_PID + 4, what);
     }
 
     /** The functions a pattern matched, in symbol-table order; empty when attached by sites. */

@@ -245,6 +245,10 @@ class UprobeKernelTest {
         e = assertThrows(BpfException.class, () -> UprobeMultiLink.attach(obj.program("on_multi"), exe.toString(),
                 "no_such_*", false, -1));
         assertTrue(e.getMessage().contains("no function"), e.getMessage());
+        // A program loaded for a plain uprobe cannot take a uprobe.multi link.
+        e = assertThrows(io.ebpf4j.SyscallException.class, () -> UprobeMultiLink.attach(prog, exe.toString(),
+                "ebpf4j_target_add", false, -1));
+        assertTrue(e.getMessage().contains("BPF_TRACE_UPROBE_MULTI"), e.getMessage());
     }
 
     @Test
