@@ -1,6 +1,6 @@
 /*
- * The process the uprobe and USDT tests probe. It waits for one line on stdin (so the test can attach first),
- * then calls each probed function N times (N = argv[1]) and prints "done".
+ * The process the uprobe and USDT tests probe. It prints "ready", waits for one line on stdin (so the test can
+ * attach first), then calls each probed function N times (N = argv[1]) and prints "done SUM".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +48,9 @@ int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 1;
 	char line[64];
+	/* Loaded and linked: the test may now look at our memory map and attach. */
+	printf("ready\n");
+	fflush(stdout);
 	if (!fgets(line, sizeof(line), stdin))
 		return 2;
 	long sum = 0;

@@ -14,7 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The native program uprobe and USDT tests probe ({@code src/test/native/uprobe_target.c}, linked against
- * {@code libebpf4jtest.so}): started, it waits until {@link #run()} lets it call its functions N times.
+ * {@code libebpf4jtest.so}): started (and, when the constructor returns, loaded with its libraries), it waits
+ * until {@link #run()} lets it call its functions N times.
  */
 final class TargetProcess implements AutoCloseable {
     static Path library() {
@@ -27,11 +28,19 @@ final class TargetProcess implements AutoCloseable {
 
     private final Process process;
     private final int calls;
+    private final BufferedReader out;
 
     TargetProcess(int calls) throws IOException {
         this.calls = calls;
         this.process = new ProcessBuilder(executable().toString(), Integer.toString(calls))
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        // Its libraries are mapped once it says so: /proc/PID/maps lookups depend on that.
+        String first = out.readLine();
+        if (!"ready".equals(first)) {
+            close();
+            throw new IllegalStateException("the target program did not start: " + first);
+        }
     }
 
     int pid() {
@@ -42,7 +51,6 @@ final class TargetProcess implements AutoCloseable {
     void run() throws Exception {
         process.getOutputStream().write("go\n".getBytes(StandardCharsets.UTF_8));
         process.getOutputStream().flush();
-        var out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         String line = out.readLine();
         assertTrue(process.waitFor(30, TimeUnit.SECONDS), "the target program did not finish");
         assertEquals(0, process.exitValue());
