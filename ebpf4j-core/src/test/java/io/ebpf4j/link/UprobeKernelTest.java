@@ -6,6 +6,8 @@ import io.ebpf4j.Mounts;
 import io.ebpf4j.object.BpfObject;
 import io.ebpf4j.object.ObjectSpec;
 import io.ebpf4j.testing.BpfC;
+import io.ebpf4j.testing.NativeC;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -194,6 +196,23 @@ class UprobeKernelTest {
             assertEquals(2 * 3, v("multi_calls"));
             assertEquals(3 * 1001, v("multi_cookie_sum"));
             assertFalse(link.isClosed());
+        }
+    }
+
+    @Test
+    void uprobeMultiRaisesSemaphoresThroughRefCtrOffsets() throws Exception {
+        Assumptions.assumeTrue(NativeC.hasHeader("sys/sdt.h"), "sys/sdt.h is missing (apt-get install "
+                + "systemtap-sdt-dev): the test program has no semaphore-guarded USDT site");
+        UsdtProbe guarded = UsdtProbe.read(exe).stream().filter(p -> p.name().equals("guarded")).findFirst()
+                .orElseThrow();
+        try (TargetProcess t = new TargetProcess(4);
+             UprobeMultiLink link = UprobeMultiLink.attach(obj.program("on_multi"), exe,
+                     List.of(new UprobeMultiLink.Site(guarded.fileOffset(), guarded.semaphoreOffset(), 5)), false,
+                     t.pid())) {
+            t.run();
+            assertEquals(4, v("multi_calls"), "the guarded site only runs while its semaphore is raised");
+            assertEquals(4 * 5, v("multi_cookie_sum"));
+            assertEquals(1, link.info().details().get("count"));
         }
     }
 
