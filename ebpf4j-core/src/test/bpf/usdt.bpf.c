@@ -22,6 +22,8 @@ __s64 args_count;
 __s64 args_cookie;
 __u64 guarded_calls;
 __s64 guarded_sum;
+__u64 lib_calls;
+__s64 lib_sum;
 
 SEC("usdt")
 int BPF_USDT(on_args, int i, short small, long in_memory)
@@ -41,6 +43,14 @@ int BPF_USDT(on_guarded, int v)
 {
 	__sync_fetch_and_add(&guarded_calls, 1);
 	__sync_fetch_and_add(&guarded_sum, v);
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(on_lib, int a, int b)
+{
+	__sync_fetch_and_add(&lib_calls, 1);
+	__sync_fetch_and_add(&lib_sum, a + b);
 	return 0;
 }
 

@@ -193,6 +193,21 @@ class UprobeParsingTest {
                 assertEquals(text.offset() + (p.address() - text.addr()), p.fileOffset(), p.toString());
             }
         }
-        assertEquals(List.of(), UsdtProbe.read(TargetProcess.library()), "the library has no USDT notes");
+        // Prelink moves a binary and its .stapsdt.base with it; the note keeps the old base. Make the note's base
+        // 0x10 higher than the section's address: the probe then sits 0x10 lower than the note's pc.
+        byte[] bytes = Files.readAllBytes(exe);
+        UsdtProbe original = probes.getFirst();
+        try (ElfFile elf = ElfFile.open(exe)) {
+            var note = elf.notes(elf.section(".note.stapsdt").orElseThrow()).getFirst();
+            var desc = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            int baseField = (int) note.offset() + 12 + 8 + 8; // header, "stapsdt\0", pc
+            desc.putLong(baseField, desc.getLong(baseField) + 0x10);
+        }
+        UsdtProbe moved = UsdtProbe.read(ElfFile.of(bytes), "patched").getFirst();
+        assertEquals(original.address() - 0x10, moved.address());
+        assertEquals(original.fileOffset() - 0x10, moved.fileOffset());
+        UsdtProbe inLibrary = UsdtProbe.read(TargetProcess.library()).getFirst();
+        assertEquals(2, inLibrary.arguments().size(), inLibrary.toString());
+        assertEquals(0, inLibrary.semaphoreOffset());
     }
 }

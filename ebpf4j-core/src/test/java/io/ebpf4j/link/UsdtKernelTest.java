@@ -131,6 +131,21 @@ class UsdtKernelTest {
     }
 
     @Test
+    void probeInASharedLibraryFoundByNameWithoutSemaphore() throws Exception {
+        UsdtProbe site = UsdtProbe.read(TargetProcess.library()).getFirst();
+        assertEquals("ebpf4jlib:add", site.provider() + ":" + site.name());
+        assertEquals(0, site.semaphoreAddress());
+        try (TargetProcess t = new TargetProcess(4);
+             UsdtLink link = UsdtLink.attach(obj.program("on_lib"), "libebpf4jtest.so", "ebpf4jlib", "add", t.pid(),
+                     0)) {
+            assertEquals(0L, link.uprobes().getFirst().info().details().get("ref_ctr_offset"));
+            t.run();
+            assertEquals(4, v("lib_calls"));
+            assertEquals((1 + 2 + 3 + 4) + 4 * 100, v("lib_sum"));
+        }
+    }
+
+    @Test
     void autoAttach() throws Exception {
         try (TargetProcess t = new TargetProcess(2);
              Link link = UsdtLink.autoAttach(obj.program("on_args"), "usdt/" + exe + ":ebpf4j:args")) {
