@@ -2,11 +2,16 @@ package io.ebpf4j.link;
 
 import io.ebpf4j.BpfException;
 import io.ebpf4j.SyscallException;
+import io.ebpf4j.asm.Assembler;
+import io.ebpf4j.asm.Register;
+import io.ebpf4j.features.FeatureStatus;
 import io.ebpf4j.kernel.Attr;
 import io.ebpf4j.kernel.Bpf;
 import io.ebpf4j.kernel.Fd;
 import io.ebpf4j.program.AttachType;
 import io.ebpf4j.program.Program;
+import io.ebpf4j.program.ProgramSpec;
+import io.ebpf4j.program.ProgramType;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -131,6 +136,44 @@ public final class UprobeMultiLink extends BpfLink {
             a.set(JAVA_INT, Attr.LinkCreate.UPROBE_MULTI_FLAGS, retprobe ? F_RETURN : 0);
             a.set(JAVA_INT, Attr.LinkCreate.UPROBE_MULTI_PID, Math.max(pid, 0));
         }, Attr.LinkCreate.UPROBE_MULTI_PID + 4, what);
+    }
+
+    private static volatile FeatureStatus support;
+
+    /**
+     * Whether this kernel has uprobe.multi links: a program loaded for {@code BPF_TRACE_UPROBE_MULTI} is linked to
+     * {@code /}, which a kernel with the feature refuses with EBADF (not a regular file) and one without with
+     * EINVAL. Probed once, then kept.
+     */
+    public static FeatureStatus probe() {
+        FeatureStatus s = support;
+        if (s == null) {
+            s = probeNow();
+            support = s;
+        }
+        return s;
+    }
+
+    private static FeatureStatus probeNow() {
+        Program p;
+        try {
+            p = Program.load(ProgramSpec.of("uprobe_multi", ProgramType.KPROBE,
+                    new Assembler().mov64(Register.R0, 0).exit().build())
+                    .withExpectedAttachType(AttachType.TRACE_UPROBE_MULTI).withLicense("GPL"));
+        } catch (BpfException e) {
+            return FeatureStatus.no("the kernel refuses kprobe programs for BPF_TRACE_UPROBE_MULTI (Linux 6.6+): "
+                    + e.getMessage());
+        }
+        try (p; Arena arena = Arena.ofConfined()) {
+            MemorySegment offsets = arena.allocate(JAVA_LONG, 1);
+            create(p, arena.allocateFrom("/"), offsets, MemorySegment.NULL, MemorySegment.NULL, 1, false, -1,
+                    "uprobe.multi probe").close();
+            return FeatureStatus.yes();
+        } catch (SyscallException e) {
+            return e.errno() == io.ebpf4j.Errno.EBADF ? FeatureStatus.yes()
+                    : FeatureStatus.no("LINK_CREATE for BPF_TRACE_UPROBE_MULTI: " + e.getMessage()
+                    + " (uprobe.multi links need Linux 6.6+)");
+        }
     }
 
     /** The functions a pattern matched, in symbol-table order; empty when attached by sites. */

@@ -51,6 +51,19 @@ class UprobeKernelTest {
         }
     }
 
+    private static void assumeUprobeMulti() {
+        var status = UprobeMultiLink.probe();
+        Assumptions.assumeTrue(status.supported(), "no uprobe.multi links here: " + status.reason());
+    }
+
+    @Test
+    void uprobeMultiProbeMatchesTheKernelVersion() {
+        String[] v = System.getProperty("os.version").split("[.-]");
+        boolean atLeast66 = Integer.parseInt(v[0]) > 6 || Integer.parseInt(v[0]) == 6 && Integer.parseInt(v[1]) >= 6;
+        assertEquals(atLeast66, UprobeMultiLink.probe().supported(), String.valueOf(UprobeMultiLink.probe().reason()));
+        assertEquals(UprobeMultiLink.probe(), UprobeMultiLink.probe(), "probed once, then kept");
+    }
+
     private long v(String name) {
         return obj.variableLong(name);
     }
@@ -171,6 +184,7 @@ class UprobeKernelTest {
 
     @Test
     void uprobeMultiWithAPatternMatchingTwoFunctions() throws Exception {
+        assumeUprobeMulti();
         try (TargetProcess t = new TargetProcess(4);
              UprobeMultiLink link = UprobeMultiLink.attach(obj.program("on_multi"), exe.toString(),
                      "ebpf4j_target_*", false, t.pid())) {
@@ -186,6 +200,7 @@ class UprobeKernelTest {
 
     @Test
     void uprobeMultiSitesCarryTheirOwnCookies() throws Exception {
+        assumeUprobeMulti();
         long add = UprobeTargets.functionOffset(exe, "ebpf4j_target_add");
         long mul = UprobeTargets.functionOffset(exe, "ebpf4j_target_mul");
         try (TargetProcess t = new TargetProcess(3);
@@ -201,6 +216,7 @@ class UprobeKernelTest {
 
     @Test
     void uprobeMultiRaisesSemaphoresThroughRefCtrOffsets() throws Exception {
+        assumeUprobeMulti();
         Assumptions.assumeTrue(NativeC.hasHeader("sys/sdt.h"), "sys/sdt.h is missing (apt-get install "
                 + "systemtap-sdt-dev): the test program has no semaphore-guarded USDT site");
         UsdtProbe guarded = UsdtProbe.read(exe).stream().filter(p -> p.name().equals("guarded")).findFirst()
@@ -218,6 +234,7 @@ class UprobeKernelTest {
 
     @Test
     void uretprobeMultiSeesReturnValues() throws Exception {
+        assumeUprobeMulti();
         try (TargetProcess t = new TargetProcess(3);
              UprobeMultiLink link = UprobeMultiLink.attach(obj.program("on_multi_return"), exe.toString(),
                      "ebpf4j_target_?ul", true, -1)) {
@@ -230,6 +247,7 @@ class UprobeKernelTest {
 
     @Test
     void autoAttachForms() throws Exception {
+        assumeUprobeMulti();
         try (TargetProcess t = new TargetProcess(3);
              Link entry = UprobeLink.autoAttach(obj.program("on_add"), "uprobe/" + exe + ":ebpf4j_target_add");
              Link ret = UprobeLink.autoAttach(obj.program("on_add_return"),
@@ -264,6 +282,7 @@ class UprobeKernelTest {
         e = assertThrows(BpfException.class, () -> UprobeMultiLink.attach(obj.program("on_multi"), exe.toString(),
                 "no_such_*", false, -1));
         assertTrue(e.getMessage().contains("no function"), e.getMessage());
+        assumeUprobeMulti();
         // A program loaded for a plain uprobe cannot take a uprobe.multi link.
         e = assertThrows(io.ebpf4j.SyscallException.class, () -> UprobeMultiLink.attach(prog, exe.toString(),
                 "ebpf4j_target_add", false, -1));
