@@ -7,6 +7,10 @@ public final class ElfConstants {
 
     /** {@code e_type}: a relocatable object, the only kind clang emits for BPF and the kernel loads from. */
     public static final int ET_REL = 1;
+    /** {@code e_type}: an executable linked at a fixed address. */
+    public static final int ET_EXEC = 2;
+    /** {@code e_type}: a shared library or a position-independent executable. */
+    public static final int ET_DYN = 3;
     /** {@code e_machine} of BPF objects. */
     public static final int EM_BPF = 247;
 
@@ -30,6 +34,11 @@ public final class ElfConstants {
     public static final long SHF_STRINGS = 0x20;
     public static final long SHF_INFO_LINK = 0x40;
 
+    /** {@code p_type} of a segment mapped from the file. */
+    public static final int PT_LOAD = 1;
+    /** {@code p_flags}: the segment is executable. */
+    public static final int PF_X = 0x1;
+
     public static final int SHN_UNDEF = 0;
     public static final int SHN_LORESERVE = 0xff00;
     public static final int SHN_ABS = 0xfff1;
@@ -45,6 +54,8 @@ public final class ElfConstants {
     public static final int STT_FUNC = 2;
     public static final int STT_SECTION = 3;
     public static final int STT_FILE = 4;
+    /** A function whose address a resolver picks at load time (glibc's memcpy, strlen...). */
+    public static final int STT_GNU_IFUNC = 10;
 
     public static final int STV_DEFAULT = 0;
     public static final int STV_INTERNAL = 1;

@@ -61,6 +61,8 @@ public final class ElfFile implements AutoCloseable {
     private final List<Section> sections;
     private volatile SymbolTable symbolTable;
     private volatile ObjectFormatException symbolError;
+    private volatile SymbolTable dynamicSymbolTable;
+    private volatile List<Segment> segments;
     private boolean closed;
 
     private record SymbolTable(Section section, List<Symbol> symbols) {
@@ -237,6 +239,32 @@ public final class ElfFile implements AutoCloseable {
      */
     public List<Symbol> symbols() {
         return loadSymbols().symbols();
+    }
+
+    /**
+     * Every entry of {@code .dynsym} (the {@code SHT_DYNSYM} section of an executable or shared library), index 0
+     * included; empty when the file has none. Read and checked on the first call, then kept.
+     */
+    public List<Symbol> dynamicSymbols() {
+        SymbolTable cached = dynamicSymbolTable;
+        if (cached == null) {
+            cached = readSymbols(SHT_DYNSYM, "SHT_DYNSYM");
+            dynamicSymbolTable = cached;
+        }
+        return cached.symbols();
+    }
+
+    /**
+     * The program header table: the segments an executable or shared library is loaded as; empty for relocatable
+     * objects. Read and checked on the first call, then kept.
+     */
+    public List<Segment> segments() {
+        List<Segment> cached = segments;
+        if (cached == null) {
+            cached = readSegments();
+            segments = cached;
+        }
+        return cached;
     }
 
     /**
@@ -545,7 +573,7 @@ public final class ElfFile implements AutoCloseable {
                 throw failed;
             }
             try {
-                cached = readSymbols();
+                cached = readSymbols(SHT_SYMTAB, "SHT_SYMTAB");
             } catch (ObjectFormatException e) {
                 symbolError = e;
                 throw e;
@@ -555,12 +583,12 @@ public final class ElfFile implements AutoCloseable {
         return cached;
     }
 
-    private SymbolTable readSymbols() {
+    private SymbolTable readSymbols(int tableType, String kind) {
         Section symtab = null;
         for (Section s : sections) {
-            if (s.type() == SHT_SYMTAB) {
+            if (s.type() == tableType) {
                 if (symtab != null) {
-                    throw fail(s, s.offset(), "a second SHT_SYMTAB section (the first is " + describe(symtab)
+                    throw fail(s, s.offset(), "a second " + kind + " section (the first is " + describe(symtab)
                             + "); an ELF file has at most one (file offset 0x" + Long.toHexString(s.offset()) + ")");
                 }
                 symtab = s;
@@ -569,7 +597,7 @@ public final class ElfFile implements AutoCloseable {
         if (symtab == null) {
             return new SymbolTable(null, List.of());
         }
-        long count = entryCount(symtab, SYM_SIZE, "SHT_SYMTAB");
+        long count = entryCount(symtab, SYM_SIZE, kind);
         Section strtab = sections.get(symtab.link());
         long header = sectionHeaderOffset(symtab.index());
         if (strtab.type() != SHT_STRTAB) {
@@ -620,6 +648,35 @@ public final class ElfFile implements AutoCloseable {
             out.add(new Symbol(i, name, info >>> 4, info & 0xf, other & 0x3, sectionIndex, value, size));
         }
         return new SymbolTable(symtab, List.copyOf(out));
+    }
+
+    // ---- the program header table ----
+
+    private static final int PHDR_SIZE = 56;
+
+    private List<Segment> readSegments() {
+        long phoff = readI64(32);
+        int phentsize = readU16(54);
+        int phnum = readU16(56);
+        if (phoff == 0 || phnum == 0) {
+            return List.of();
+        }
+        if (phentsize != PHDR_SIZE) {
+            throw failAt(null, 54, "e_phentsize (file offset 0x36) is " + phentsize + ", but ELF64 program headers are "
+                    + PHDR_SIZE + " bytes");
+        }
+        long length = file.byteSize();
+        if (phoff < 0 || phoff > length || (long) phnum * PHDR_SIZE > length - phoff) {
+            throw failAt(null, 32, "e_phoff (file offset 0x20) is 0x" + Long.toUnsignedString(phoff, 16) + ": the "
+                    + phnum + " program headers would end past the end of the " + length + "-byte file");
+        }
+        List<Segment> out = new ArrayList<>(phnum);
+        for (int i = 0; i < phnum; i++) {
+            long at = phoff + (long) i * PHDR_SIZE;
+            out.add(new Segment(i, readI32(at), readI32(at + 4), readI64(at + 8), readI64(at + 16), readI64(at + 32),
+                    readI64(at + 40)));
+        }
+        return List.copyOf(out);
     }
 
     /** The {@code SHT_SYMTAB_SHNDX} section that extends {@code symtab}, checked to cover every symbol. */

@@ -116,6 +116,10 @@ final class ObjectReader {
             MemorySegment seg = MemorySegment.ofArray(raw);
             ValueLayout.OfInt u32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(btf.byteOrder());
             for (int id = btf.firstTypeId(); id <= btf.lastTypeId(); id++) {
+                if (btf.kind(id) == BtfKind.FUNC) {
+                    markHiddenFuncStatic(seg, u32, id);
+                    continue;
+                }
                 if (btf.kind(id) != BtfKind.DATASEC) {
                     continue;
                 }
@@ -139,6 +143,26 @@ final class ObjectReader {
                 }
             }
             return raw;
+        }
+
+        /**
+         * A global function with hidden or internal visibility (libbpf's {@code __hidden}, as in usdt.bpf.h's
+         * {@code bpf_usdt_arg}) cannot be called from outside the object, so its BTF linkage becomes static, as
+         * libbpf does: the verifier then checks it in its caller's context instead of on its own (where a pointer
+         * argument could be NULL).
+         */
+        private void markHiddenFuncStatic(MemorySegment seg, ValueLayout.OfInt u32, int id) {
+            if (!(btf.type(id) instanceof BtfType.Func f) || f.linkage() != BtfType.Linkage.GLOBAL) {
+                return;
+            }
+            for (Symbol sym : symbols) {
+                if (sym.isFunction() && sym.name().equals(f.name()) && (sym.visibility() == ElfConstants.STV_HIDDEN
+                        || sym.visibility() == ElfConstants.STV_INTERNAL)) {
+                    int info = btf.recordOffset(id) + 4;
+                    seg.set(u32, info, seg.get(u32, info) & ~0xffff); // vlen holds the linkage; 0 is static
+                    return;
+                }
+            }
         }
 
         // ---- maps ----
