@@ -21,6 +21,7 @@ public final class RtNetlink {
     private static final int RTM_SETLINK = 19;
     private static final int RTM_NEWQDISC = 36;
     private static final int RTM_DELQDISC = 37;
+    private static final int RTM_GETQDISC = 38;
     private static final int RTM_NEWTFILTER = 44;
     private static final int RTM_DELTFILTER = 45;
     private static final int RTM_GETTFILTER = 46;
@@ -139,6 +140,22 @@ public final class RtNetlink {
 
     public static void clsactDelete(Netlink nl, int ifindex, String what) {
         nl.request(tcmsg(RTM_DELQDISC, 0, ifindex, CLSACT_HANDLE, TC_H_CLSACT, 0).attrString(TCA_KIND, "clsact"), what);
+    }
+
+    /** The kinds of the qdiscs on {@code ifindex} ({@code "clsact"}, {@code "noqueue"}...). */
+    public static List<String> qdiscKinds(Netlink nl, int ifindex, String what) {
+        List<String> kinds = new ArrayList<>();
+        for (Netlink.Reply r : nl.dump(tcmsg(RTM_GETQDISC, Netlink.NLM_F_DUMP, 0, 0, 0, 0), what)) {
+            ByteBuffer p = r.payload();
+            if (p.getInt(4) != ifindex) {
+                continue;
+            }
+            ByteBuffer kind = Netlink.attributes(p, TCMSG, p.capacity()).get(TCA_KIND);
+            if (kind != null) {
+                kinds.add(Netlink.string(kind));
+            }
+        }
+        return kinds;
     }
 
     /** Where a cls_bpf filter sits: the kernel picks priority and handle when they are 0. */

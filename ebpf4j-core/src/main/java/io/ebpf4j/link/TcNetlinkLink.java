@@ -74,6 +74,13 @@ public final class TcNetlinkLink implements Link {
         }
     }
 
+    /** Whether {@code ifindex} has a clsact qdisc now. */
+    public static boolean hasClsact(int ifindex) {
+        try (Netlink nl = Netlink.route()) {
+            return RtNetlink.qdiscKinds(nl, ifindex, "qdiscs of " + Owned.ifname(ifindex)).contains("clsact");
+        }
+    }
+
     public int priority() {
         return filter.priority();
     }
