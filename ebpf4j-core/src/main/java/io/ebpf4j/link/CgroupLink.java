@@ -7,8 +7,12 @@ import io.ebpf4j.kernel.ProgQuery;
 import io.ebpf4j.kernel.Sys;
 import io.ebpf4j.program.AttachType;
 import io.ebpf4j.program.Program;
+import io.ebpf4j.program.ProgramType;
 
 import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Optional;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -20,6 +24,46 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 public final class CgroupLink extends BpfLink {
     private static final int MAX_QUERY = 64;
+
+    /** Every cgroup attach type, with the program type it takes. */
+    private static final Map<AttachType, ProgramType> CGROUP_HOOKS = hooks();
+
+    private static Map<AttachType, ProgramType> hooks() {
+        Map<AttachType, ProgramType> m = new EnumMap<>(AttachType.class);
+        for (AttachType t : new AttachType[] {AttachType.CGROUP_INET_INGRESS, AttachType.CGROUP_INET_EGRESS}) {
+            m.put(t, ProgramType.CGROUP_SKB);
+        }
+        for (AttachType t : new AttachType[] {AttachType.CGROUP_INET_SOCK_CREATE, AttachType.CGROUP_INET_SOCK_RELEASE,
+                AttachType.CGROUP_INET4_POST_BIND, AttachType.CGROUP_INET6_POST_BIND}) {
+            m.put(t, ProgramType.CGROUP_SOCK);
+        }
+        for (AttachType t : new AttachType[] {AttachType.CGROUP_INET4_BIND, AttachType.CGROUP_INET6_BIND,
+                AttachType.CGROUP_INET4_CONNECT, AttachType.CGROUP_INET6_CONNECT, AttachType.CGROUP_UDP4_SENDMSG,
+                AttachType.CGROUP_UDP6_SENDMSG, AttachType.CGROUP_UDP4_RECVMSG, AttachType.CGROUP_UDP6_RECVMSG,
+                AttachType.CGROUP_INET4_GETPEERNAME, AttachType.CGROUP_INET6_GETPEERNAME,
+                AttachType.CGROUP_INET4_GETSOCKNAME, AttachType.CGROUP_INET6_GETSOCKNAME,
+                AttachType.CGROUP_UNIX_CONNECT, AttachType.CGROUP_UNIX_SENDMSG, AttachType.CGROUP_UNIX_RECVMSG,
+                AttachType.CGROUP_UNIX_GETPEERNAME, AttachType.CGROUP_UNIX_GETSOCKNAME}) {
+            m.put(t, ProgramType.CGROUP_SOCK_ADDR);
+        }
+        m.put(AttachType.CGROUP_SOCK_OPS, ProgramType.SOCK_OPS);
+        m.put(AttachType.CGROUP_DEVICE, ProgramType.CGROUP_DEVICE);
+        m.put(AttachType.CGROUP_SYSCTL, ProgramType.CGROUP_SYSCTL);
+        m.put(AttachType.CGROUP_GETSOCKOPT, ProgramType.CGROUP_SOCKOPT);
+        m.put(AttachType.CGROUP_SETSOCKOPT, ProgramType.CGROUP_SOCKOPT);
+        m.put(AttachType.LSM_CGROUP, ProgramType.LSM);
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
+    /** The program type a cgroup attach type takes; empty for attach types that are not cgroup hooks. */
+    public static Optional<ProgramType> programType(AttachType type) {
+        return Optional.ofNullable(CGROUP_HOOKS.get(type));
+    }
+
+    /** Every cgroup attach type ebpf4j knows. */
+    public static java.util.Set<AttachType> attachTypes() {
+        return CGROUP_HOOKS.keySet();
+    }
 
     private CgroupLink(Fd fd, String description) {
         super(fd, description);

@@ -1,5 +1,7 @@
 package io.ebpf4j.link;
 
+import io.ebpf4j.Errno;
+import io.ebpf4j.SyscallException;
 import io.ebpf4j.kernel.Bpf;
 import io.ebpf4j.kernel.Fd;
 import io.ebpf4j.kernel.Sys;
@@ -31,6 +33,14 @@ public final class NetnsLink extends BpfLink {
         String what = type.displayName() + " '" + program.name() + "' on netns " + netns;
         try (Fd ns = Sys.open(netns.toString(), false)) {
             return new NetnsLink(Bpf.linkCreate(program.fd(), ns.get(), type.value(), 0, null, 16, what), what);
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.E2BIG) {
+                // The namespace is full: one flow dissector, or the sk_lookup limit.
+                throw new SyscallException(e.call(), e.errnoNumber(), what,
+                        "the namespace has as many " + type.displayName() + " programs as it takes (flow dissector: one); "
+                                + "close the other link first");
+            }
+            throw e;
         }
     }
 }

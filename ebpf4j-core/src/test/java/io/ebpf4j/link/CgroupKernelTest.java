@@ -4,7 +4,10 @@ import io.ebpf4j.KernelAccess;
 import io.ebpf4j.Mounts;
 import io.ebpf4j.object.BpfObject;
 import io.ebpf4j.program.AttachType;
+import io.ebpf4j.asm.Assembler;
 import io.ebpf4j.program.Program;
+import io.ebpf4j.program.ProgramSpec;
+import io.ebpf4j.program.ProgramType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -153,5 +156,37 @@ class CgroupKernelTest {
             assertEquals(0, inCgroup(SEND_THREE).exit());
             assertEquals(3, Counts.get(obj, Counts.CG_EGRESS), "detached on close");
         }
+    }
+
+    /**
+     * LINK_CREATE for every cgroup attach type: a program of the matching type (returning 1, "allow") attaches,
+     * the kernel reports the link with that attach type on this cgroup, and closing removes it. LSM_CGROUP needs
+     * BTF-attached LSM programs, which this kernel does not load: it is skipped when PROG_LOAD refuses it.
+     */
+    @Test
+    void everyCgroupAttachTypeLinks() throws Exception {
+        long cgroupId = ((Number) Files.getAttribute(cgroup, "unix:ino")).longValue();
+        List<AttachType> skipped = new java.util.ArrayList<>();
+        for (AttachType type : CgroupLink.attachTypes()) {
+            ProgramType pt = CgroupLink.programType(type).orElseThrow();
+            ProgramSpec spec = ProgramSpec.of("cg_" + type.ordinal(), pt,
+                    new Assembler().mov64(io.ebpf4j.asm.Register.R0, 1).exit().build()).withExpectedAttachType(type);
+            Program p;
+            try {
+                p = Program.load(spec);
+            } catch (io.ebpf4j.BpfException e) {
+                assertEquals(AttachType.LSM_CGROUP, type, "only LSM_CGROUP may fail to load here: " + e.getMessage());
+                skipped.add(type);
+                continue;
+            }
+            try (p; CgroupLink link = CgroupLink.attach(p, cgroup, type)) {
+                LinkInfo info = link.info();
+                assertEquals(type, info.attachType().orElseThrow(), type.toString());
+                assertEquals(cgroupId, info.details().get("cgroup_id"));
+                assertEquals(List.of(p.id()), CgroupLink.query(cgroup, type).programIds(), type.toString());
+            }
+            assertTrue(CgroupLink.query(cgroup, type).programIds().isEmpty(), type + " detached on close");
+        }
+        assertTrue(skipped.size() <= 1, skipped.toString());
     }
 }

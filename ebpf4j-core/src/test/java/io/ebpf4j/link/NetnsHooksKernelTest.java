@@ -89,4 +89,32 @@ class NetnsHooksKernelTest {
                     () -> NetnsLink.attach(obj.program("xdp_count"), self, AttachType.XDP));
         }
     }
+
+    /**
+     * A flow dissector link on a fresh namespace: attached (info names the namespace and attach type), a second
+     * one refused while it lives (one per namespace), gone on close. Not fired: which packets get dissected
+     * depends on the receive path.
+     */
+    @Test
+    void flowDissectorLinkIsOnePerNamespace() {
+        String ns = TestNet.singleNamespace("fd");
+        Path file = Net.NETNS_DIR.resolve(ns);
+        io.ebpf4j.program.ProgramSpec spec = io.ebpf4j.program.ProgramSpec.of("dissect",
+                io.ebpf4j.program.ProgramType.FLOW_DISSECTOR,
+                new io.ebpf4j.asm.Assembler().mov64(io.ebpf4j.asm.Register.R0, 0).exit().build())
+                .withExpectedAttachType(AttachType.FLOW_DISSECTOR);
+        try (io.ebpf4j.program.Program p = io.ebpf4j.program.Program.load(spec)) {
+            int id;
+            try (NetnsLink link = NetnsLink.attach(p, file, AttachType.FLOW_DISSECTOR)) {
+                id = link.id();
+                assertEquals(AttachType.FLOW_DISSECTOR, link.info().attachType().orElseThrow());
+                io.ebpf4j.SyscallException busy = org.junit.jupiter.api.Assertions.assertThrows(
+                        io.ebpf4j.SyscallException.class, () -> NetnsLink.attach(p, file, AttachType.FLOW_DISSECTOR));
+                assertEquals(io.ebpf4j.Errno.E2BIG, busy.errno(), busy.getMessage());
+            }
+            assertFalse(BpfLink.ids().contains(id));
+        } finally {
+            TestNet.quietly("ip", "netns", "del", ns);
+        }
+    }
 }
