@@ -67,10 +67,10 @@ public final class TcNetlinkLink implements Link {
     }
 
     /** The cls_bpf filters on a hook now (empty when the interface has no clsact qdisc). */
-    public static List<RtNetlink.BpfFilter> filters(int ifindex, TcDirection direction) {
+    public static List<TcFilter> filters(int ifindex, TcDirection direction) {
         try (Netlink nl = Netlink.route()) {
             return RtNetlink.bpfFilters(nl, ifindex, direction.clsactParent(),
-                    "tc " + direction.displayName() + " filters of " + Owned.ifname(ifindex));
+                    "tc " + direction.displayName() + " filters of " + Owned.ifname(ifindex)).stream().map(TcFilter::of).toList();
         }
     }
 

@@ -59,9 +59,9 @@ public final class XdpNetlinkLink implements Link {
     }
 
     /** The interface's XDP state now: attach mode and program ids. */
-    public synchronized RtNetlink.XdpState query() {
+    public synchronized XdpState query() {
         requireOpen();
-        return RtNetlink.xdpQuery(netlink, ifindex, description);
+        return XdpState.of(RtNetlink.xdpQuery(netlink, ifindex, description));
     }
 
     public int ifindex() {

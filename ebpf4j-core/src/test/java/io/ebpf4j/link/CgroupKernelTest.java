@@ -135,7 +135,7 @@ class CgroupKernelTest {
             Program deny = obj.program("sock_deny");
             Program egress = obj.program("cg_egress");
             String udp = "echo x > /dev/udp/127.0.0.1/" + TestNet.PORT;
-            try (CgroupAttachment a = CgroupAttachment.attach(deny, cgroup, AttachType.CGROUP_INET_SOCK_CREATE,
+            try (var _ = CgroupAttachment.attach(deny, cgroup, AttachType.CGROUP_INET_SOCK_CREATE,
                     CgroupAttachment.Mode.MULTI)) {
                 HookQuery q = CgroupLink.query(cgroup, AttachType.CGROUP_INET_SOCK_CREATE);
                 assertEquals(List.of(deny.id()), q.programIds());

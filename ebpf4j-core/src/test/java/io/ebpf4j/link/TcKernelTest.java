@@ -5,7 +5,6 @@ import io.ebpf4j.KernelAccess;
 import io.ebpf4j.Mounts;
 import io.ebpf4j.SyscallException;
 import io.ebpf4j.kernel.Fd;
-import io.ebpf4j.kernel.RtNetlink;
 import io.ebpf4j.object.BpfObject;
 import io.ebpf4j.program.Program;
 import org.junit.jupiter.api.BeforeAll;
@@ -100,11 +99,11 @@ class TcKernelTest {
             TcNetlinkLink counting = Net.inNamespace(net.nsB, () -> TcNetlinkLink.attach(first, ifindex, TcDirection.INGRESS));
             try {
                 assertTrue(Net.inNamespace(net.nsB, () -> TcNetlinkLink.hasClsact(ifindex)));
-                List<RtNetlink.BpfFilter> filters = Net.inNamespace(net.nsB,
+                List<TcFilter> filters = Net.inNamespace(net.nsB,
                         () -> TcNetlinkLink.filters(ifindex, TcDirection.INGRESS));
                 assertEquals(1, filters.size(), filters.toString());
-                RtNetlink.BpfFilter f = filters.getFirst();
-                assertEquals(first.id(), f.progId());
+                TcFilter f = filters.getFirst();
+                assertEquals(first.id(), f.programId());
                 assertTrue(f.directAction());
                 assertEquals("tc_first", f.name());
                 assertEquals(counting.priority(), f.priority());

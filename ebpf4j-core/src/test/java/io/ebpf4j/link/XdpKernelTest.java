@@ -5,7 +5,6 @@ import io.ebpf4j.KernelAccess;
 import io.ebpf4j.Mounts;
 import io.ebpf4j.SyscallException;
 import io.ebpf4j.kernel.Fd;
-import io.ebpf4j.kernel.RtNetlink;
 import io.ebpf4j.object.BpfObject;
 import io.ebpf4j.program.Program;
 import org.junit.jupiter.api.BeforeAll;
@@ -91,9 +90,10 @@ class XdpKernelTest {
             Fd[] udp = net.udpPair();
             XdpNetlinkLink link = Net.inNamespace(net.nsB, () -> XdpNetlinkLink.attach(count, ifindex, XdpMode.SKB));
             try {
-                RtNetlink.XdpState state = link.query();
-                assertEquals(2, state.attached(), "XDP_ATTACHED_SKB");
-                assertEquals(count.id(), state.skbProgId());
+                XdpState state = link.query();
+                assertEquals(XdpState.ATTACHED_SKB, state.attached());
+                assertEquals("xdpgeneric", state.modeName());
+                assertEquals(count.id(), state.skbProgramId());
                 assertEquals(N, TestNet.exchange(udp, N, 2000));
                 assertEquals(N, Counts.get(obj, Counts.XDP_COUNT));
 
@@ -102,17 +102,13 @@ class XdpKernelTest {
                 assertEquals(Errno.EBUSY, busy.errno(), busy.getMessage());
 
                 link.update(drop);
-                assertEquals(drop.id(), link.query().skbProgId());
+                assertEquals(drop.id(), link.query().skbProgramId());
                 assertEquals(0, TestNet.exchange(udp, N, 300));
                 assertEquals(N, Counts.get(obj, Counts.XDP_DROPPED));
 
                 link.close();
                 assertTrue(link.isClosed());
-                RtNetlink.XdpState after = Net.inNamespace(net.nsB, () -> {
-                    try (var nl = io.ebpf4j.kernel.Netlink.route()) {
-                        return RtNetlink.xdpQuery(nl, ifindex, "query");
-                    }
-                });
+                XdpState after = Net.inNamespace(net.nsB, () -> XdpState.query(ifindex));
                 assertEquals(0, after.attached(), "closing removed the program");
                 assertEquals(N, TestNet.exchange(udp, N, 2000));
             } finally {
