@@ -99,16 +99,41 @@ public final class RtNetlink {
             if (r.type() != RTM_NEWLINK) {
                 continue;
             }
-            ByteBuffer xdp = Netlink.attributes(r.payload(), IFINFOMSG, r.payload().capacity()).get(IFLA_XDP);
-            if (xdp == null) {
-                return new XdpState(0, 0, 0, 0, 0);
-            }
-            Map<Integer, ByteBuffer> a = Netlink.attributes(xdp, 0, xdp.capacity());
-            return new XdpState(a.containsKey(IFLA_XDP_ATTACHED) ? Byte.toUnsignedInt(a.get(IFLA_XDP_ATTACHED).get(0)) : 0,
-                    u32(a, IFLA_XDP_PROG_ID), u32(a, IFLA_XDP_DRV_PROG_ID), u32(a, IFLA_XDP_SKB_PROG_ID),
-                    u32(a, IFLA_XDP_HW_PROG_ID));
+            return xdpState(Netlink.attributes(r.payload(), IFINFOMSG, r.payload().capacity()).get(IFLA_XDP));
         }
         throw new io.ebpf4j.BpfException("the kernel sent no link message for interface " + ifindex + " (" + what + ")");
+    }
+
+    /** One interface of a link dump: index, name and XDP state. */
+    public record Interface(int index, String name, XdpState xdp) {
+    }
+
+    private static final int IFLA_IFNAME = 3;
+
+    /** Every interface of the socket's network namespace. */
+    public static List<Interface> interfaces(Netlink nl, String what) {
+        List<Interface> out = new ArrayList<>();
+        Netlink.Message m = new Netlink.Message(RTM_GETLINK, Netlink.NLM_F_REQUEST | Netlink.NLM_F_DUMP)
+                .u8(AF_UNSPEC).u8(0).u16(0).u32(0).u32(0).u32(0);
+        for (Netlink.Reply r : nl.dump(m, what)) {
+            if (r.type() != RTM_NEWLINK) {
+                continue;
+            }
+            Map<Integer, ByteBuffer> a = Netlink.attributes(r.payload(), IFINFOMSG, r.payload().capacity());
+            out.add(new Interface(r.payload().getInt(4), a.containsKey(IFLA_IFNAME) ? Netlink.string(a.get(IFLA_IFNAME)) : "",
+                    xdpState(a.get(IFLA_XDP))));
+        }
+        return out;
+    }
+
+    private static XdpState xdpState(ByteBuffer xdp) {
+        if (xdp == null) {
+            return new XdpState(0, 0, 0, 0, 0);
+        }
+        Map<Integer, ByteBuffer> a = Netlink.attributes(xdp, 0, xdp.capacity());
+        return new XdpState(a.containsKey(IFLA_XDP_ATTACHED) ? Byte.toUnsignedInt(a.get(IFLA_XDP_ATTACHED).get(0)) : 0,
+                u32(a, IFLA_XDP_PROG_ID), u32(a, IFLA_XDP_DRV_PROG_ID), u32(a, IFLA_XDP_SKB_PROG_ID),
+                u32(a, IFLA_XDP_HW_PROG_ID));
     }
 
     private static int u32(Map<Integer, ByteBuffer> a, int type) {

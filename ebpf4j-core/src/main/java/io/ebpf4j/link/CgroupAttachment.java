@@ -63,6 +63,42 @@ public final class CgroupAttachment implements Link {
         }
     }
 
+    /**
+     * Leaves the program attached and releases this object's descriptors: the attachment outlives the process
+     * until someone removes it (as {@code ip} and {@code bpftool} attachments do). Closing afterwards does nothing.
+     */
+    public synchronized void disown() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        Owned.closeAll(program, cgroup);
+    }
+
+    /**
+     * Detaches {@code program} from {@code cgroup}'s {@code type} hook, however it was attached: a program held
+     * by a link is detached through the link (LINK_DETACH), one attached with PROG_ATTACH by PROG_DETACH.
+     */
+    public static void detach(Path cgroup, AttachType type, Program program) {
+        HookQuery q = CgroupLink.query(cgroup, type);
+        int at = q.programIds().indexOf(program.id());
+        if (at < 0) {
+            throw new io.ebpf4j.BpfException("program " + program.id() + " is not attached to " + cgroup + " as "
+                    + type.displayName() + " (see 'ebpf4j cgroup list " + cgroup + "')");
+        }
+        int linkId = q.linkIds().get(at);
+        if (linkId != 0) {
+            try (BpfLink link = BpfLink.fromId(linkId)) {
+                link.detach();
+            }
+            return;
+        }
+        try (Fd dir = Sys.open(cgroup.toString(), true)) {
+            Bpf.progAttach(BpfCmd.PROG_DETACH, dir.get(), program.fd(), type.value(), 0, 0,
+                    "cgroup " + type.displayName() + " program " + program.id() + " on " + cgroup);
+        }
+    }
+
     @Override
     public String describe() {
         return description;

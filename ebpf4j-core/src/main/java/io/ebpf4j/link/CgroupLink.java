@@ -91,10 +91,48 @@ public final class CgroupLink extends BpfLink {
      * their links.
      */
     public static HookQuery query(Path cgroup, AttachType type) {
+        ProgQuery.Result r;
         try (Fd dir = Sys.open(cgroup.toString(), true)) {
-            return HookQuery.of(ProgQuery.query(dir.get(), type.value(), 0, MAX_QUERY,
-                    "cgroup " + type.displayName() + " of " + cgroup));
+            r = ProgQuery.query(dir.get(), type.value(), 0, MAX_QUERY, "cgroup " + type.displayName() + " of " + cgroup);
         }
+        int[] links = r.linkIds();
+        if (r.progIds().length > 0 && java.util.Arrays.stream(links).allMatch(id -> id == 0)) {
+            links = linksFor(cgroup, type, r.progIds());
+        }
+        return HookQuery.of(new ProgQuery.Result(r.attachFlags(), r.progIds(), links, r.revision()));
+    }
+
+    /**
+     * The cgroup links holding {@code progIds} on this hook, found among all links by cgroup id and attach type:
+     * for kernels whose PROG_QUERY reports no link ids for cgroups.
+     */
+    private static int[] linksFor(Path cgroup, AttachType type, int[] progIds) {
+        int[] links = new int[progIds.length];
+        long cgroupId;
+        try {
+            cgroupId = ((Number) java.nio.file.Files.getAttribute(cgroup, "unix:ino")).longValue();
+        } catch (java.io.IOException e) {
+            return links;
+        }
+        for (int id : BpfLink.ids()) {
+            LinkInfo info;
+            try (BpfLink l = BpfLink.fromId(id)) {
+                info = l.info();
+            } catch (io.ebpf4j.SyscallException gone) {
+                continue; // freed since listed
+            }
+            if (info.type().orElse(null) != LinkType.CGROUP || info.attachType().orElse(null) != type
+                    || !Long.valueOf(cgroupId).equals(info.details().get("cgroup_id"))) {
+                continue;
+            }
+            for (int i = 0; i < progIds.length; i++) {
+                if (progIds[i] == info.programId() && links[i] == 0) {
+                    links[i] = id;
+                    break;
+                }
+            }
+        }
+        return links;
     }
 
     /** The programs that run for {@code type} in {@code cgroup}, inherited ones included. */

@@ -104,4 +104,79 @@ public final class Net {
     private static boolean lacksLinkType(SyscallException e) {
         return e.errno() == Errno.EINVAL || e.errno() == Errno.EOPNOTSUPP || e.errno() == Errno.ENOTSUPP;
     }
+
+    /** An interface of the calling thread's network namespace, with what XDP holds on it. */
+    public record Interface(int index, String name, XdpState xdp) {
+    }
+
+    /** Every interface of the calling thread's network namespace. */
+    public static java.util.List<Interface> interfaces() {
+        try (io.ebpf4j.kernel.Netlink nl = io.ebpf4j.kernel.Netlink.route()) {
+            return io.ebpf4j.kernel.RtNetlink.interfaces(nl, "interface list").stream()
+                    .map(i -> new Interface(i.index(), i.name(), XdpState.of(i.xdp()))).toList();
+        }
+    }
+
+    /**
+     * Removes the XDP program of {@code ifindex} that was set through netlink (by ebpf4j, ip or bpftool), in
+     * whatever mode it runs. A program held by a bpf_link cannot be removed this way (EBUSY): close or detach
+     * the link. Returns false when no program was attached.
+     */
+    public static boolean detachXdp(int ifindex) {
+        try (io.ebpf4j.kernel.Netlink nl = io.ebpf4j.kernel.Netlink.route()) {
+            String what = "XDP detach on " + Owned.ifname(ifindex);
+            XdpState s = XdpState.of(io.ebpf4j.kernel.RtNetlink.xdpQuery(nl, ifindex, what));
+            if (s.attached() == XdpState.ATTACHED_NONE) {
+                return false;
+            }
+            int[][] modes = {{s.driverProgramId(), XdpMode.DRV.flag()}, {s.skbProgramId(), XdpMode.SKB.flag()},
+                    {s.hwProgramId(), XdpMode.HW.flag()}};
+            for (int[] m : modes) {
+                if (m[0] != 0) {
+                    try {
+                        io.ebpf4j.kernel.RtNetlink.xdpSet(nl, ifindex, -1, m[1], 0, what);
+                    } catch (SyscallException e) {
+                        if (e.errno() == Errno.EBUSY) {
+                            throw new SyscallException(e.call(), e.errnoNumber(), what,
+                                    "a bpf_link holds this program: close it, remove its pin, or detach the link (ebpf4j link detach)");
+                        }
+                        throw e;
+                    }
+                }
+            }
+            return true;
+        }
+    }
+
+    /**
+     * Removes every program from one tc hook of {@code ifindex}: tcx links are detached (LINK_DETACH; their
+     * holders keep defunct links), and cls_bpf filters are deleted. Returns how many were removed.
+     */
+    public static int detachTc(int ifindex, TcDirection direction) {
+        int n = 0;
+        HookQuery q = TcxLink.query(ifindex, direction);
+        for (int i = 0; i < q.programIds().size(); i++) {
+            int linkId = q.linkIds().get(i);
+            if (linkId != 0) {
+                try (BpfLink l = BpfLink.fromId(linkId)) {
+                    l.detach();
+                }
+            } else {
+                try (Program p = Program.fromId(q.programIds().get(i))) {
+                    io.ebpf4j.kernel.Bpf.progAttach(io.ebpf4j.kernel.BpfCmd.PROG_DETACH, ifindex, p.fd(),
+                            direction.tcxAttachType().value(), 0, 0, "tcx " + direction.displayName() + " detach");
+                }
+            }
+            n++;
+        }
+        try (io.ebpf4j.kernel.Netlink nl = io.ebpf4j.kernel.Netlink.route()) {
+            for (TcFilter f : TcNetlinkLink.filters(ifindex, direction)) {
+                io.ebpf4j.kernel.RtNetlink.bpfFilterDelete(nl, ifindex, direction.clsactParent(),
+                        new io.ebpf4j.kernel.RtNetlink.TcFilter(f.priority(), f.handle()),
+                        "tc " + direction.displayName() + " filter delete on " + Owned.ifname(ifindex));
+                n++;
+            }
+        }
+        return n;
+    }
 }

@@ -93,6 +93,18 @@ public final class TcNetlinkLink implements Link {
         return direction;
     }
 
+    /**
+     * Leaves the program attached and releases this object's descriptors: the attachment outlives the process
+     * until someone removes it (as {@code ip} and {@code bpftool} attachments do). Closing afterwards does nothing.
+     */
+    public synchronized void disown() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        netlink.close();
+    }
+
     @Override
     public String describe() {
         return description;

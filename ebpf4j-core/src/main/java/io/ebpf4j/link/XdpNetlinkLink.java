@@ -29,13 +29,22 @@ public final class XdpNetlinkLink implements Link {
 
     /** Attaches {@code program}; fails (EBUSY) if the interface already runs an XDP program. */
     public static XdpNetlinkLink attach(Program program, int ifindex, XdpMode mode) {
+        return attach(program, ifindex, mode, false);
+    }
+
+    /**
+     * Attaches {@code program}; with {@code overwrite}, it replaces a program set through netlink before (never
+     * one held by a bpf_link).
+     */
+    public static XdpNetlinkLink attach(Program program, int ifindex, XdpMode mode, boolean overwrite) {
         String what = "xdp '" + program.name() + "' on " + Owned.ifname(ifindex) + " ("
                 + mode.name().toLowerCase(java.util.Locale.ROOT) + " mode, netlink)";
         Netlink nl = Netlink.route();
         Fd own = null;
         try {
             own = Owned.program(program);
-            RtNetlink.xdpSet(nl, ifindex, own.get(), mode.flag() | RtNetlink.XDP_FLAGS_UPDATE_IF_NOEXIST, 0, what);
+            RtNetlink.xdpSet(nl, ifindex, own.get(),
+                    mode.flag() | (overwrite ? 0 : RtNetlink.XDP_FLAGS_UPDATE_IF_NOEXIST), 0, what);
             return new XdpNetlinkLink(nl, ifindex, mode, own, what);
         } catch (RuntimeException e) {
             Owned.closeAll(own, nl);
@@ -72,6 +81,18 @@ public final class XdpNetlinkLink implements Link {
         if (closed) {
             throw new IllegalStateException(description + " is closed");
         }
+    }
+
+    /**
+     * Leaves the program attached and releases this object's descriptors: the attachment outlives the process
+     * until someone removes it (as {@code ip} and {@code bpftool} attachments do). Closing afterwards does nothing.
+     */
+    public synchronized void disown() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        Owned.closeAll(current, netlink);
     }
 
     @Override

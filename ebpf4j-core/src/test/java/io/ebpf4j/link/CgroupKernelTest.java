@@ -87,6 +87,7 @@ class CgroupKernelTest {
                 assertEquals(((Number) Files.getAttribute(cgroup, "unix:ino")).longValue(), info.details().get("cgroup_id"));
                 HookQuery q = CgroupLink.query(cgroup, AttachType.CGROUP_INET_EGRESS);
                 assertEquals(List.of(egress.id()), q.programIds());
+                assertEquals(List.of(linkId), q.linkIds());
 
                 assertEquals(0, Counts.get(obj, Counts.CG_EGRESS));
                 Child c = inCgroup(SEND_THREE);
