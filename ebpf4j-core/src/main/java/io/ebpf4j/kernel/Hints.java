@@ -65,4 +65,15 @@ final class Hints {
             case null, default -> null;
         };
     }
+
+    static String forNetlink(int errno) {
+        return switch (Errno.of(errno)) {
+            case EPERM -> "changing interfaces needs root or CAP_NET_ADMIN";
+            case ENODEV -> "no interface has that index in this network namespace";
+            case EBUSY -> "another program is attached there already (detach it, or replace it explicitly)";
+            case EEXIST -> "there is one already";
+            case EOPNOTSUPP -> "the interface or its driver does not support this (try another mode)";
+            case null, default -> null;
+        };
+    }
 }

@@ -60,7 +60,8 @@ public record LoadOptions(int logLevel, int initialLogSize, int btfFd, int attac
 
     /** The module BTF object holding the attach target (attach_btf_id is then a type id in that module's BTF). */
     public LoadOptions withAttachBtfObjFd(int fd) {
-        return new LoadOptions(logLevel, initialLogSize, btfFd, attachProgFd, fd, ifindex, tokenFd, fdArray, funcInfo);
+        return new LoadOptions(logLevel, initialLogSize, btfFd, attachProgFd, fd, ifindex, tokenFd, fdArray, funcInfo,
+                lineInfo);
     }
 
     public LoadOptions withTokenFd(int fd) {

@@ -44,9 +44,9 @@ class StructOpsLinkKernelTest {
     /** Connects a loopback socket that asks for {@value #CC}; returns the algorithm the socket reports. */
     private static String connectWithCc() throws Exception {
         InetAddress lo = InetAddress.getLoopbackAddress();
-        try (ServerSocket server = new ServerSocket(0, 1, lo); Fd fd = Sockets.socket(Sockets.AF_INET, Sockets.SOCK_STREAM)) {
+        try (ServerSocket server = new ServerSocket(0, 1, lo); Fd fd = Sockets.socket(Sockets.AF_INET, Sockets.SOCK_STREAM, 0, "tcp client")) {
             Sockets.setOption(fd.get(), Sockets.IPPROTO_TCP, Sockets.TCP_CONGESTION, CC, "TCP_CONGESTION");
-            Sockets.connect(fd.get(), (Inet4Address) lo, server.getLocalPort(), "loopback");
+            Sockets.connectInet(fd.get(), Sockets.INADDR_LOOPBACK, server.getLocalPort(), "loopback");
             try (Socket accepted = server.accept()) {
                 assertTrue(accepted.isConnected());
             }

@@ -1,0 +1,22 @@
+package io.ebpf4j.link;
+
+import io.ebpf4j.kernel.Bpf;
+import io.ebpf4j.kernel.Fd;
+import io.ebpf4j.program.AttachType;
+import io.ebpf4j.program.Program;
+
+/**
+ * An XDP program on an interface, held by a bpf_link (Linux 5.9+): pinnable, updatable, and nobody else can
+ * replace it while the link lives. The interface index is looked up in the calling thread's network namespace
+ * (see {@link Net#inNamespace}). Kernels without XDP links use {@link XdpNetlinkLink}.
+ */
+public final class XdpLink extends BpfLink {
+    private XdpLink(Fd fd, String description) {
+        super(fd, description);
+    }
+
+    public static XdpLink attach(Program program, int ifindex, XdpMode mode) {
+        String what = "xdp '" + program.name() + "' on " + Owned.ifname(ifindex) + " (" + mode.name().toLowerCase(java.util.Locale.ROOT) + " mode, bpf_link)";
+        return new XdpLink(Bpf.linkCreate(program.fd(), ifindex, AttachType.XDP.value(), mode.flag(), null, 16, what), what);
+    }
+}
