@@ -3,6 +3,7 @@ package io.ebpf4j.cli;
 import io.ebpf4j.BpfException;
 import io.ebpf4j.btf.Btf;
 import io.ebpf4j.btf.BtfKind;
+import io.ebpf4j.btf.BtfValueFormatter;
 import io.ebpf4j.link.Link;
 import io.ebpf4j.link.Links;
 import io.ebpf4j.map.BpfMap;
@@ -22,6 +23,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalTime;
@@ -115,7 +117,7 @@ final class RunCommand implements Callable<Integer> {
             if (printk != null) {
                 printk.join(1000);
             }
-            new MapSummary(out, btf).print(object);
+            new MapSummary(out).print(object);
         } finally {
             for (AutoCloseable c : sources.reversed()) {
                 c.close();
@@ -231,7 +233,7 @@ final class RunCommand implements Callable<Integer> {
                     g.writeStartObject();
                     g.writeStringField("map", map);
                     g.writeFieldName("record");
-                    Values.writeJson(g, fields);
+                    Output.tree(g, fields);
                     g.writeEndObject();
                 });
             } else {
@@ -262,16 +264,35 @@ final class RunCommand implements Callable<Integer> {
     interface RecordDecoder {
         Map<String, Object> decode(MemorySegment record);
 
-        RecordDecoder HEX = rec -> Map.of("bytes", Output.hex(rec.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)));
+        RecordDecoder HEX = rec -> {
+            byte[] b = rec.toArray(ValueLayout.JAVA_BYTE);
+            return Map.of("bytes", Output.hex(b, 0, b.length));
+        };
 
+        /** The record read as struct {@code typeId}; a record shorter than the struct is an error. */
         static RecordDecoder struct(Btf btf, int typeId) {
-            return rec -> Values.struct(btf, typeId, rec);
+            BtfValueFormatter f = new BtfValueFormatter(btf);
+            long size = btf.sizeOf(typeId);
+            return rec -> {
+                if (rec.byteSize() < size) {
+                    throw new BpfException("a record of " + rec.byteSize() + " bytes is shorter than struct '"
+                            + btf.nameOf(typeId) + "' (" + size + " bytes): name the right struct with --record");
+                }
+                return fields(f.tree(typeId, rec.toArray(ValueLayout.JAVA_BYTE)));
+            };
         }
 
         /** The struct when the record is at least as long as it, else hex (records of another shape). */
         static RecordDecoder structWhenItFits(Btf btf, int typeId) {
+            BtfValueFormatter f = new BtfValueFormatter(btf);
             long size = btf.sizeOf(typeId);
-            return rec -> rec.byteSize() >= size ? Values.struct(btf, typeId, rec) : HEX.decode(rec);
+            return rec -> rec.byteSize() >= size ? fields(f.tree(typeId, rec.toArray(ValueLayout.JAVA_BYTE)))
+                    : HEX.decode(rec);
+        }
+
+        @SuppressWarnings("unchecked") // the formatter makes a struct's tree a Map<String, Object>
+        private static Map<String, Object> fields(Object tree) {
+            return (Map<String, Object>) tree;
         }
     }
 }

@@ -1,15 +1,11 @@
 package io.ebpf4j.cli;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-
-import java.io.IOException;
-import java.math.BigInteger;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Values decoded through BTF are trees of maps (structs, unions), lists (arrays), numbers, strings and booleans.
- * These render them as one line of text ({@code pid=12 comm="bash"}) or as JSON.
+ * These render them as one line of text ({@code pid=12 comm="bash"}) (JSON goes through {@link Output#tree}).
  */
 final class Values {
     private Values() {
@@ -51,36 +47,6 @@ final class Values {
             case String s -> b.append('"').append(s.replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
             case null -> b.append("null");
             default -> b.append(v);
-        }
-    }
-
-    static void writeJson(JsonGenerator g, Object v) throws IOException {
-        switch (v) {
-            case Map<?, ?> m -> {
-                g.writeStartObject();
-                for (Map.Entry<?, ?> e : m.entrySet()) {
-                    g.writeFieldName(String.valueOf(e.getKey()));
-                    writeJson(g, e.getValue());
-                }
-                g.writeEndObject();
-            }
-            case List<?> l -> {
-                g.writeStartArray();
-                for (Object o : l) {
-                    writeJson(g, o);
-                }
-                g.writeEndArray();
-            }
-            case String s -> g.writeString(s);
-            case Boolean z -> g.writeBoolean(z);
-            case Integer i -> g.writeNumber(i);
-            case Long l -> g.writeNumber(l);
-            case BigInteger i -> g.writeNumber(i);
-            case Double d -> g.writeNumber(d);
-            case Float f -> g.writeNumber(f);
-            case Number n -> g.writeNumber(n.toString());
-            case null -> g.writeNull();
-            default -> g.writeString(v.toString());
         }
     }
 }

@@ -1,7 +1,6 @@
 package io.ebpf4j.link;
 
 import io.ebpf4j.BpfException;
-import io.ebpf4j.UnsupportedFeatureException;
 import io.ebpf4j.map.BpfMap;
 import io.ebpf4j.map.MapFlags;
 import io.ebpf4j.map.MapInfo;
@@ -53,9 +52,12 @@ public final class Links {
                 base(d).startsWith("kret") ? KprobeMultiLink.Kind.RETURN : KprobeMultiLink.Kind.ENTRY)));
         h.put(AutoAttach.KPROBE_SESSION, (p, d) -> d.attachTarget().isEmpty() ? Optional.empty()
                 : Optional.of(KprobeMultiLink.attachPattern(p, d.attachTarget(), KprobeMultiLink.Kind.SESSION)));
-        h.put(AutoAttach.UPROBE, Links::notWiredYet);
-        h.put(AutoAttach.UPROBE_MULTI, Links::notWiredYet);
-        h.put(AutoAttach.USDT, Links::notWiredYet);
+        h.put(AutoAttach.UPROBE, (p, d) -> d.attachTarget().isEmpty() ? Optional.empty()
+                : Optional.of(UprobeLink.autoAttach(p, d.section())));
+        h.put(AutoAttach.UPROBE_MULTI, (p, d) -> d.attachTarget().isEmpty() ? Optional.empty()
+                : Optional.of(UprobeMultiLink.autoAttach(p, d.section())));
+        h.put(AutoAttach.USDT, (p, d) -> UsdtLink.hasAutoAttachTarget(d.section())
+                ? Optional.of(UsdtLink.autoAttach(p, d.section())) : Optional.empty());
         for (AutoAttach a : AutoAttach.values()) {
             if (!h.containsKey(a)) {
                 throw new IllegalStateException("no auto-attach handler for " + a);
@@ -66,11 +68,6 @@ public final class Links {
 
     private static String base(ProgramDef d) {
         return d.match().def().baseName();
-    }
-
-    private static Optional<Link> notWiredYet(Program p, ProgramDef d) {
-        throw new UnsupportedFeatureException("auto-attach of " + base(d) + " programs",
-                "not wired yet in this release: attach '" + p.name() + "' by hand");
     }
 
     /** {@code tp/<category>/<name>}; {@code tp} alone is skipped. */
