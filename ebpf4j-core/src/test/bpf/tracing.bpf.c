@@ -80,7 +80,23 @@ int count_sample(void *ctx)
 
 
 
-// No target in the section: auto-attach skips it.
+// No target in these sections: auto-attach skips the raw tracepoint; the tp_btf one cannot even load until it
+// is given a target (ProgramDef.attachTarget), so it is off by default.
+SEC("raw_tp")
+int raw_unnamed(void *ctx)
+{
+	return 0;
+}
+
+SEC("?tp_btf")
+int btf_unnamed(__u64 *ctx)
+{
+	if (!mine() || ctx[1] != NR_GETPID_X86_64)
+		return 0;
+	__sync_fetch_and_add(&btf_count, 1);
+	return 0;
+}
+
 SEC("xdp")
 int xdp_pass(struct xdp_md *ctx)
 {

@@ -81,7 +81,7 @@ public class BpfLink implements Link {
 
     /** Makes the link run {@code program} instead of its current program. */
     public void update(Program program) {
-        Bpf.linkUpdate(fd.get(), program.fd(), 0, description);
+        updateTo(program.fd(), 0);
     }
 
     /**
@@ -89,7 +89,29 @@ public class BpfLink implements Link {
      * with EPERM and nothing changes.
      */
     public void update(Program program, Program expected) {
-        Bpf.linkUpdate(fd.get(), program.fd(), expected.fd(), description);
+        updateTo(program.fd(), expected.fd());
+    }
+
+    /** Link types whose kernel side has no program swap: LINK_UPDATE answers EINVAL or EOPNOTSUPP for them. */
+    private static final java.util.Set<LinkType> NOT_UPDATABLE = java.util.EnumSet.of(LinkType.RAW_TRACEPOINT,
+            LinkType.PERF_EVENT, LinkType.TRACING, LinkType.KPROBE_MULTI, LinkType.UPROBE_MULTI);
+
+    /** LINK_UPDATE, with a hint when the link's type cannot change program at all. */
+    void updateTo(int newFd, int expectedFd) {
+        try {
+            Bpf.linkUpdate(fd.get(), newFd, expectedFd, description);
+        } catch (io.ebpf4j.SyscallException e) {
+            boolean refused = e.errno() == io.ebpf4j.Errno.EINVAL || e.errno() == io.ebpf4j.Errno.EOPNOTSUPP;
+            LinkInfo info = refused ? info() : null;
+            if (info != null && info.type().map(NOT_UPDATABLE::contains).orElse(false)) {
+                io.ebpf4j.SyscallException hinted = new io.ebpf4j.SyscallException(e.call(), e.errnoNumber(),
+                        e.object(), info.typeName() + " links cannot change program: close this link (and remove "
+                        + "its pins) and attach the new program instead");
+                hinted.initCause(e);
+                throw hinted;
+            }
+            throw e;
+        }
     }
 
     /**

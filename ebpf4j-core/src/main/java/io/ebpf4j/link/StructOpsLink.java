@@ -34,6 +34,6 @@ public final class StructOpsLink extends BpfLink {
 
     /** Replaces the registered struct_ops with {@code map}, if the link still holds {@code expected}. */
     public void update(BpfMap map, BpfMap expected) {
-        Bpf.linkUpdate(fd(), map.fd(), expected == null ? 0 : expected.fd(), describe());
+        updateTo(map.fd(), expected == null ? 0 : expected.fd());
     }
 }

@@ -14,6 +14,7 @@ import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Links.attachAll: every program with a target in its section attached and firing, the others listed. */
@@ -31,7 +32,7 @@ class AutoAttachKernelTest {
             try (Links.Attached attached = Links.attachAll(obj)) {
                 assertEquals(Set.of("count_getpid", "raw_getpid", "raw_getpid_second", "btf_getpid", "set_test_err"),
                         attached.links().keySet());
-                assertEquals(Set.of("count_sample", "xdp_pass"), attached.skipped().keySet());
+                assertEquals(Set.of("count_sample", "xdp_pass", "raw_unnamed"), attached.skipped().keySet());
                 assertTrue(attached.skipped().get("xdp_pass").contains("'xdp'"));
                 assertInstanceOf(PerfEventLink.class, attached.links().get("count_getpid"));
                 assertInstanceOf(RawTracepointLink.class, attached.links().get("raw_getpid"));
@@ -46,6 +47,28 @@ class AutoAttachKernelTest {
             }
         }
         ids.forEach(TracingLinksKernelTest::awaitLinkGone);
+    }
+
+    @Test
+    void aSectionWithoutTargetTakesOneFromTheProgramDef() {
+        ObjectSpec spec = ObjectSpec.read(BpfC.object("tracing"));
+        for (var d : spec.programs().values()) {
+            d.autoload(d.name().equals("btf_unnamed"));
+        }
+        io.ebpf4j.BpfException e = assertThrows(io.ebpf4j.BpfException.class, () -> BpfObject.load(spec));
+        assertTrue(e.getMessage().contains("needs a target name"), e.getMessage());
+
+        spec.programs().get("btf_unnamed").attachTarget("sys_enter");
+        try (BpfObject obj = BpfObject.load(spec)) {
+            obj.variable("target_tgid").set(ValueLayout.JAVA_INT, 0, Libc.getpid());
+            try (Links.Attached attached = Links.attachAll(obj)) {
+                assertEquals(Set.of("btf_unnamed"), attached.links().keySet());
+                for (int i = 0; i < 20; i++) {
+                    Libc.getpid();
+                }
+                assertTrue(obj.variableLong("btf_count") >= 20);
+            }
+        }
     }
 
     @Test
