@@ -49,8 +49,8 @@ int km_getpid(void *ctx)
 	return 0;
 }
 
-// A uprobe section: its auto-attach is not wired in this module yet.
-SEC("uprobe//bin/true:main")
+// A uprobe section naming a shared library by name: auto-attach resolves it.
+SEC("uprobe/libc.so.6:getpid")
 int up_main(void *ctx)
 {
 	return 0;

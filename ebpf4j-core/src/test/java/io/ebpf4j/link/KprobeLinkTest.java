@@ -152,12 +152,14 @@ class KprobeLinkTest {
     }
 
     @Test
-    void uprobeAutoAttachIsNotWiredYet() {
+    void uprobeSectionsAutoAttachThroughTheTable() {
         KernelAccess.assume();
-        try (BpfObject obj = load()) {
-            UnsupportedFeatureException e = assertThrows(UnsupportedFeatureException.class,
-                    () -> Links.attach(obj.program("up_main"), obj.programDef("up_main")));
-            assertTrue(e.getMessage().contains("not wired yet"), e.getMessage());
+        try (BpfObject obj = load();
+             Link link = Links.attach(obj.program("up_main"), obj.programDef("up_main")).orElseThrow()) {
+            LinkInfo info = ((BpfLink) link).info();
+            assertEquals(LinkType.PERF_EVENT, info.type().orElseThrow());
+            assertEquals("uprobe", info.details().get("event_type"));
+            assertTrue(String.valueOf(info.details().get("file")).contains("libc.so.6"), info.details().toString());
         }
     }
 }
