@@ -25,10 +25,24 @@ struct {
 __u64 execs = 0;
 __u64 dropped = 0;
 
+/*
+ * Not inlined, so that `struct event` appears in the object's BTF (through this function's prototype):
+ * that is how `ebpf4j run` finds the records' layout.
+ */
+static __noinline void fill(struct event *e, const char *filename)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), filename);
+}
+
 SEC("tp/sched/sched_process_exec")
 int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	unsigned int filename_at = ctx->__data_loc_filename & 0xFFFF;
 	struct event *e;
 
@@ -38,11 +52,7 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 		__sync_fetch_and_add(&dropped, 1);
 		return 0;
 	}
-	e->pid = bpf_get_current_pid_tgid() >> 32;
-	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	e->uid = (__u32)bpf_get_current_uid_gid();
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), (void *)ctx + filename_at);
+	fill(e, (const char *)ctx + filename_at);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
