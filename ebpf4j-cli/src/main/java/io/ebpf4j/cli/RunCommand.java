@@ -110,10 +110,14 @@ final class RunCommand implements Callable<Integer> {
                 rings = ringBuilder.build();
                 sources.add(rings);
             }
+            List<RecordDecoder> perfDecoders = new ArrayList<>();
+            for (Map.Entry<String, PerfBuffer> p : perfs) {
+                perfDecoders.add(decoder(btf, p.getKey()));
+            }
             Thread printk = usesPrintk(objectSpec, object) ? startPrintkReader(printer, err) : null;
             err.println("ebpf4j: running; Ctrl-C stops" + (duration == null ? "" : " (or after " + duration + " s)"));
             err.flush();
-            loop(rings, perfs, btf, printer);
+            loop(rings, perfs, perfDecoders, printer);
             if (printk != null) {
                 printk.join(1000);
             }
@@ -126,12 +130,9 @@ final class RunCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void loop(RingBufferReader rings, List<Map.Entry<String, PerfBuffer>> perfs, Btf btf, EventPrinter printer) {
+    private void loop(RingBufferReader rings, List<Map.Entry<String, PerfBuffer>> perfs,
+                      List<RecordDecoder> perfDecoders, EventPrinter printer) {
         long deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + (long) (duration * 1e9);
-        List<RecordDecoder> perfDecoders = new ArrayList<>();
-        for (Map.Entry<String, PerfBuffer> p : perfs) {
-            perfDecoders.add(decoder(btf, p.getKey()));
-        }
         Duration each = rings != null && !perfs.isEmpty() ? POLL.dividedBy(2) : POLL;
         try (var signals = Signals.onInterrupt(() -> stop.set(true))) {
             while (!stop.get() && System.nanoTime() < deadline) {

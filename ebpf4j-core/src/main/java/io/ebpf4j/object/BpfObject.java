@@ -179,6 +179,10 @@ public final class BpfObject implements AutoCloseable {
     private static BpfMap createMap(ObjectSpec spec, MapDef def, Options options, List<Path> newPins,
                                     io.ebpf4j.btf.LoadedBtf btf, ExternResolver externs) {
         MapSpec ms = def.spec();
+        if (ms.type() == io.ebpf4j.map.MapType.PERF_EVENT_ARRAY && ms.maxEntries() == 0) {
+            // As libbpf: a perf event array that does not say its size gets one slot per possible CPU.
+            ms = ms.withMaxEntries(io.ebpf4j.kernel.Cpus.possibleCount());
+        }
         if (def.structOps() != null) {
             try {
                 ms = StructOps.kernelSpec(def);
