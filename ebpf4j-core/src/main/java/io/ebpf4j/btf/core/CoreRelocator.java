@@ -143,7 +143,13 @@ public final class CoreRelocator {
         Result chosen = null;
         Spec chosenSpec = null;
         for (CoreTarget.Candidate c : cands) {
-            Spec cs = match(localSpec, c);
+            Spec cs;
+            try {
+                cs = match(localSpec, c);
+            } catch (CoreRelocationException e) {
+                throw fail(index, site, what, "matching target type [" + c.id() + "] " + typeName(c.btf(), c.id())
+                        + ": " + e.getMessage());
+            }
             if (cs == null) {
                 continue;
             }
