@@ -209,6 +209,28 @@ class CoreTargetBtfTest {
     }
 
     @Test
+    void anElfFilesBtfSectionCanBeTheTarget() {
+        // The object itself as the target: every relocation resolves to what the compiler put there.
+        try (CoreTarget target = CoreTarget.file(BpfC.object("core_target"))) {
+            CoreRelocations.Relocated r = CoreRelocations.apply(fixture(), "values", target);
+            assertEquals(List.of(), r.poisoned());
+            for (CoreRelocation c : r.relocations()) {
+                assertEquals(c.localValue(), c.targetValue(), c.toString());
+            }
+        }
+    }
+
+    @Test
+    void aFileThatIsNotBtfIsNamed() throws IOException {
+        Files.write(targetFile, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+        io.ebpf4j.BpfException e = assertThrows(io.ebpf4j.BpfException.class, () -> CoreTarget.file(targetFile).close());
+        assertTrue(e.getMessage().contains(targetFile + " is not valid BTF"), e.getMessage());
+        Path missing = targetFile.resolveSibling(targetFile.getFileName() + ".missing");
+        e = assertThrows(io.ebpf4j.BpfException.class, () -> CoreTarget.file(missing).close());
+        assertTrue(e.getMessage().contains("is not a readable file"), e.getMessage());
+    }
+
+    @Test
     void theTargetFileIsReadBackAsWritten() {
         try (Btf btf = Btf.open(targetFile)) {
             assertEquals(targetSampleId, btf.find("core_sample", BtfKind.STRUCT).orElseThrow());
