@@ -23,7 +23,7 @@ import java.util.Properties;
 @Command(name = "ebpf4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Inspect, probe and load eBPF objects: of the running kernel and in object files.",
         subcommands = {FeatureCommand.class, ProgCommand.class, MapCommand.class, BtfCommand.class,
-                ObjectCommand.class})
+                ObjectCommand.class, CoreCommand.class})
 public final class Main {
     @Option(names = {"-j", "--json"}, scope = ScopeType.INHERIT, description = "Write JSON instead of text.")
     boolean json;

@@ -84,7 +84,7 @@ final class ProgCommand implements Callable<Integer> {
                         description = "Where maps the object asks to pin by name go (default: ${DEFAULT-VALUE}).")
                 Path pinRoot,
                 @Option(names = "--target-btf", paramLabel = "PATH", description = "Resolve CO-RE relocations "
-                        + "against this raw BTF file instead of the running kernel's.")
+                        + "against this BTF file (raw BTF, or an ELF file with .BTF) instead of the running kernel's.")
                 Path targetBtf) {
         ObjectSpec objectSpec = ObjectSpec.read(file);
         Pins pins = new Pins();
