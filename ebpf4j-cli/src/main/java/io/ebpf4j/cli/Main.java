@@ -21,9 +21,18 @@ import java.util.Properties;
  * come before or after the subcommand; commands read them through {@link Output#of}.
  */
 @Command(name = "ebpf4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Inspect, probe and load eBPF objects: of the running kernel and in object files.",
-        subcommands = {FeatureCommand.class, ProgCommand.class, MapCommand.class, BtfCommand.class,
-                ObjectCommand.class, LinkCommand.class, NetCommand.class, CgroupCommand.class, RunCommand.class})
+        description = "Run, load, attach and inspect eBPF programs and maps: in object files and in the running kernel.",
+        subcommands = {
+                RunCommand.class,
+                FeatureCommand.class,
+                ProgCommand.class,
+                MapCommand.class,
+                LinkCommand.class,
+                NetCommand.class,
+                CgroupCommand.class,
+                BtfCommand.class,
+                CoreCommand.class,
+                ObjectCommand.class})
 public final class Main {
     @Option(names = {"-j", "--json"}, scope = ScopeType.INHERIT, description = "Write JSON instead of text.")
     boolean json;

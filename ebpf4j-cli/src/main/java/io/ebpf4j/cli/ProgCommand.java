@@ -89,7 +89,7 @@ final class ProgCommand implements Callable<Integer> {
                         + "its hook, pinning each link as PINDIR/<program>_link (the pin keeps it attached).")
                 boolean autoattach,
                 @Option(names = "--target-btf", paramLabel = "PATH", description = "Resolve CO-RE relocations "
-                        + "against this raw BTF file instead of the running kernel's.")
+                        + "against this BTF file (raw BTF, or an ELF file with .BTF) instead of the running kernel's.")
                 Path targetBtf) {
         ObjectSpec objectSpec = ObjectSpec.read(file);
         Pins pins = new Pins();

@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -73,8 +74,8 @@ class CliCoreTest {
         }
     }
 
-    @Test
-    void loadallResolvesCoreAgainstTheNamedBtf() throws IOException {
+    /** A target where cli_core_t.b is at byte 8 (the object was compiled with it at 4). */
+    private static Path targetBtf() throws IOException {
         BtfWriter w = new BtfWriter();
         int i32 = w.addInt("int", 4, true);
         int i64 = w.addInt("long", 8, true);
@@ -82,6 +83,36 @@ class CliCoreTest {
                 new BtfWriter.Member("a", i32, 96));
         Path btf = tmp.resolve("target-" + ProcessHandle.current().pid() + ".btf");
         Files.write(btf, w.toBytes());
+        return btf;
+    }
+
+    @Test
+    void coreShowsEachRelocationWithoutLoading() throws IOException {
+        Path btf = targetBtf();
+        String text = ok("core", object.toString(), "--target-btf", btf.toString()).out();
+        assertEquals("cli_core: 1 CO-RE relocation\n\tinsn 0  FIELD_BYTE_OFFSET  struct cli_core_t.b  4 -> 8\n", text);
+
+        Map<String, Object> r = Json.object(Json.array(ok("core", object.toString(), "cli_core", "--target-btf",
+                btf.toString(), "-j").json()).getFirst());
+        assertEquals("cli_core", r.get("program"));
+        assertEquals("FIELD_BYTE_OFFSET", r.get("kind"));
+        assertEquals("struct cli_core_t.b", r.get("target"));
+        assertEquals("0:1", r.get("access"));
+        assertEquals(4L, r.get("local_value"));
+        assertEquals(8L, r.get("target_value"));
+        assertEquals(false, r.get("poisoned"));
+
+        String kernel = ok("core", object.toString()).out();
+        assertTrue(kernel.contains("struct cli_core_t.b  poisoned: no type named like cli_core_t (struct) in kernel BTF"),
+                kernel);
+        CliTest.Result bad = run("core", object.toString(), "nope");
+        assertNotEquals(0, bad.exit());
+        assertTrue(bad.err().contains("has no program 'nope'"), bad.err());
+    }
+
+    @Test
+    void loadallResolvesCoreAgainstTheNamedBtf() throws IOException {
+        Path btf = targetBtf();
 
         Path progs = pinDir.resolve("progs");
         Path maps = pinDir.resolve("maps");

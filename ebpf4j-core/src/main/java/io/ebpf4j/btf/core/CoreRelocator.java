@@ -135,15 +135,21 @@ public final class CoreRelocator {
         CoreRelo relo = site.relo();
         String name = local.nameOf(relo.typeId());
         if (name.isEmpty()) {
-            throw fail(index, site, what, "the local type is anonymous; CO-RE finds target types by name, so name the "
-                    + "type (or use a named typedef's struct)");
+            throw fail(index, site, what, "the local type is anonymous, and CO-RE finds target types by name: give "
+                    + "the struct, union or enum a name");
         }
         List<CoreTarget.Candidate> cands = candidates.computeIfAbsent(relo.typeId(),
                 id -> target.candidates(local.kind(id), name));
         Result chosen = null;
         Spec chosenSpec = null;
         for (CoreTarget.Candidate c : cands) {
-            Spec cs = match(localSpec, c);
+            Spec cs;
+            try {
+                cs = match(localSpec, c);
+            } catch (CoreRelocationException e) {
+                throw fail(index, site, what, "matching target type [" + c.id() + "] " + typeName(c.btf(), c.id())
+                        + ": " + e.getMessage());
+            }
             if (cs == null) {
                 continue;
             }

@@ -2,12 +2,16 @@ package io.ebpf4j.btf.core;
 
 import io.ebpf4j.BpfException;
 import io.ebpf4j.btf.Btf;
+import io.ebpf4j.btf.BtfFormatException;
 import io.ebpf4j.btf.BtfKind;
+import io.ebpf4j.elf.ElfFile;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -27,6 +31,7 @@ import java.util.stream.Stream;
  */
 public final class CoreTarget implements AutoCloseable {
     private static final Path SYSFS = Path.of("/sys/kernel/btf");
+    private static final byte[] ELF_MAGIC = {0x7f, 'E', 'L', 'F'};
     /** Per BTF: essential name → ids of types whose name carries a flavor. Built once per BTF, on demand. */
     private static final Map<Btf, Map<String, int[]>> FLAVORED = Collections.synchronizedMap(new WeakHashMap<>());
 
@@ -67,15 +72,39 @@ public final class CoreTarget implements AutoCloseable {
     }
 
     /**
-     * A raw BTF file (such as one {@code bpftool btf dump ... format raw} or {@link io.ebpf4j.btf.BtfWriter}
-     * wrote, or a kernel's {@code /sys/kernel/btf/vmlinux}) as the whole target, libbpf's {@code btf_custom_path}.
+     * A BTF file as the whole target, libbpf's {@code btf_custom_path}: raw BTF (a copy of a kernel's
+     * {@code /sys/kernel/btf/vmlinux}, or what {@link io.ebpf4j.btf.BtfWriter} wrote), or an ELF file with a
+     * {@code .BTF} section (such as a kernel's {@code vmlinux} image).
      */
     public static CoreTarget file(Path btfFile) {
-        if (!Files.isRegularFile(btfFile)) {
+        if (!Files.isRegularFile(btfFile) || !Files.isReadable(btfFile)) {
             throw new BpfException("target BTF " + btfFile + " is not a readable file: name a raw BTF file "
-                    + "(e.g. a copy of another kernel's /sys/kernel/btf/vmlinux)");
+                    + "(e.g. a copy of another kernel's /sys/kernel/btf/vmlinux) or an ELF file with a .BTF section");
         }
-        return new CoreTarget("target BTF " + btfFile, Btf.open(btfFile), true, List::of, false);
+        String what = "target BTF " + btfFile;
+        try {
+            return new CoreTarget(what, isElf(btfFile) ? fromElf(btfFile) : Btf.open(btfFile), true, List::of, false);
+        } catch (BtfFormatException e) {
+            throw new BpfException(what + " is not valid BTF: " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean isElf(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            return Arrays.equals(in.readNBytes(ELF_MAGIC.length), ELF_MAGIC);
+        } catch (IOException e) {
+            throw new BpfException("cannot read target BTF " + file + ": " + e, e);
+        }
+    }
+
+    private static Btf fromElf(Path file) {
+        try (ElfFile elf = ElfFile.open(file)) {
+            byte[] btf = elf.section(".BTF").orElseThrow(() -> new BpfException("target BTF " + file
+                    + " is an ELF file without a .BTF section (was it built with BTF?)")).bytes();
+            return Btf.parse(btf);
+        } catch (IOException e) {
+            throw new BpfException("cannot read target BTF " + file + ": " + e, e);
+        }
     }
 
     /** What this target is, for messages. */

@@ -176,6 +176,60 @@ class CoreTargetBtfTest {
         assertTrue(e.getMessage().contains("no type named like core_gone_type"), e.getMessage());
     }
 
+    /**
+     * {@code core_bits}: bitfields read with BPF_CORE_READ_BITFIELD (offset, load size, shifts, signedness all
+     * relocated; one now needs a 64-bit load) and a 4-byte unsigned field that became 8 bytes (the load is
+     * widened). The input is laid out as the target says; only correct relocation reads it back.
+     */
+    @Test
+    void bitfieldsAndAWidenedFieldAreReadWithTheTargetsLayout() throws IOException {
+        KernelAccess.assume();
+        BtfWriter w = new BtfWriter();
+        int u8 = w.addInt("unsigned char", 1, false);
+        int u32 = w.addInt("unsigned int", 4, false);
+        int i32 = w.addInt("int", 4, true);
+        int u64 = w.addInt("unsigned long", 8, false);
+        w.addStruct("core_bits", 24, new BtfWriter.Member("pad", u8, 0), new BtfWriter.Member("u", u32, 13, 6),
+                new BtfWriter.Member("s", i32, 27, 11), new BtfWriter.Member("w", u64, 64));
+        Files.write(targetFile, w.toBytes());
+
+        long u = 45;
+        long s = -700;
+        long wide = 0x1_2345_6789L;
+        try (BpfObject obj = BpfObject.load(ObjectSpec.read(BpfC.object("core_bits")),
+                BpfObject.Options.defaults().withTargetBtf(targetFile))) {
+            java.lang.foreign.MemorySegment in = obj.variable("in");
+            in.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0, 0x5aL | u << 13 | (s & 0x7ff) << 27 | 1L << 38);
+            in.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 8, wide);
+            assertEquals(0, obj.program("read_bits").testRun(TestRun.empty()).retval());
+            assertEquals(u, obj.variableLong("got_u"));
+            assertEquals(s, obj.variableLong("got_s"));
+            assertEquals(wide, obj.variableLong("got_w"));
+        }
+    }
+
+    @Test
+    void anElfFilesBtfSectionCanBeTheTarget() {
+        // The object itself as the target: every relocation resolves to what the compiler put there.
+        try (CoreTarget target = CoreTarget.file(BpfC.object("core_target"))) {
+            CoreRelocations.Relocated r = CoreRelocations.apply(fixture(), "values", target);
+            assertEquals(List.of(), r.poisoned());
+            for (CoreRelocation c : r.relocations()) {
+                assertEquals(c.localValue(), c.targetValue(), c.toString());
+            }
+        }
+    }
+
+    @Test
+    void aFileThatIsNotBtfIsNamed() throws IOException {
+        Files.write(targetFile, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+        io.ebpf4j.BpfException e = assertThrows(io.ebpf4j.BpfException.class, () -> CoreTarget.file(targetFile).close());
+        assertTrue(e.getMessage().contains(targetFile + " is not valid BTF"), e.getMessage());
+        Path missing = targetFile.resolveSibling(targetFile.getFileName() + ".missing");
+        e = assertThrows(io.ebpf4j.BpfException.class, () -> CoreTarget.file(missing).close());
+        assertTrue(e.getMessage().contains("is not a readable file"), e.getMessage());
+    }
+
     @Test
     void theTargetFileIsReadBackAsWritten() {
         try (Btf btf = Btf.open(targetFile)) {
