@@ -158,6 +158,15 @@ class UsdtKernelTest {
     }
 
     @Test
+    void programWithoutTheSpecMapIsRefused() throws Exception {
+        try (BpfObject plain = BpfObject.load(ObjectSpec.read(BpfC.object("uprobe")))) {
+            var e = assertThrows(BpfException.class, () -> UsdtLink.attach(plain.program("on_add"), exe.toString(),
+                    "ebpf4j", "args", -1, 0));
+            assertTrue(e.getMessage().contains("uses no map named __bpf_usdt_specs"), e.getMessage());
+        }
+    }
+
+    @Test
     void unknownProbeListsTheProbesThereAre() {
         var e = assertThrows(BpfException.class,
                 () -> UsdtLink.attach(obj.program("on_args"), exe.toString(), "ebpf4j", "nope", -1, 0));
