@@ -182,7 +182,7 @@ class UprobeParsingTest {
                 + "systemtap-sdt-dev)");
         Path exe = TargetProcess.executable();
         List<UsdtProbe> probes = UsdtProbe.read(exe);
-        assertEquals(List.of("ebpf4j:args", "ebpf4j:guarded"),
+        assertEquals(List.of("ebpf4j:args", "ebpf4j:guarded", "ebpf4j:twice", "ebpf4j:twice"),
                 probes.stream().map(p -> p.provider() + ":" + p.name()).toList());
         try (ElfFile elf = ElfFile.open(exe)) {
             Section semaphores = elf.section(".probes").orElseThrow();

@@ -62,8 +62,8 @@ class UsdtKernelTest {
     @Test
     void notesAreReadWithArgumentsAndSemaphores() {
         Map<String, UsdtProbe> probes = UsdtProbe.read(exe).stream()
-                .collect(Collectors.toMap(p -> p.provider() + ":" + p.name(), p -> p));
-        assertEquals(java.util.Set.of("ebpf4j:args", "ebpf4j:guarded"), probes.keySet());
+                .collect(Collectors.toMap(p -> p.provider() + ":" + p.name(), p -> p, (a, b) -> a));
+        assertEquals(java.util.Set.of("ebpf4j:args", "ebpf4j:guarded", "ebpf4j:twice"), probes.keySet());
         UsdtProbe args = probes.get("ebpf4j:args");
         List<UsdtArgument> a = args.arguments();
         assertEquals(3, a.size(), args.argumentText());
@@ -127,6 +127,22 @@ class UsdtKernelTest {
             assertEquals(6, ByteBuffer.wrap(specs.lookup(key).orElseThrow()).order(ByteOrder.nativeOrder())
                     .getLong(192), "the freed slot 0 is used again");
             assertEquals(1, again.sites().size());
+        }
+    }
+
+    @Test
+    void probeWithTwoSitesGetsAUprobeOnEach() throws Exception {
+        try (TargetProcess t = new TargetProcess(4);
+             UsdtLink link = UsdtLink.attach(obj.program("on_twice"), exe.toString(), "ebpf4j", "twice", t.pid(), 0)) {
+            assertEquals(2, link.sites().size());
+            assertEquals(2, link.uprobes().size());
+            assertTrue(link.describe().endsWith("(2 sites)"), link.describe());
+            assertEquals(link.sites().get(0).argumentText(), link.sites().get(1).argumentText());
+            assertEquals(link.uprobes().get(0).info().details().get("cookie"),
+                    link.uprobes().get(1).info().details().get("cookie"), "same arguments, one shared spec");
+            t.run();
+            assertEquals(2 * 4, v("twice_calls"));
+            assertEquals(3 * (1 + 2 + 3 + 4), v("twice_sum"), "each site reads its own argument location");
         }
     }
 
