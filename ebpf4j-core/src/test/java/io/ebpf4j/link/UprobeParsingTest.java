@@ -169,7 +169,8 @@ class UprobeParsingTest {
                 byte[] atOffset = java.util.Arrays.copyOfRange(bytes, (int) f.offset(), (int) f.offset() + 4);
                 byte[] inSection = java.util.Arrays.copyOfRange(text.bytes(), (int) (s.value() - text.addr()),
                         (int) (s.value() - text.addr()) + 4);
-                assertEquals(java.util.HexFormat.of().formatHex(inSection), java.util.HexFormat.of().formatHex(atOffset));
+                assertEquals(java.util.HexFormat.of().formatHex(inSection),
+                        java.util.HexFormat.of().formatHex(atOffset));
             }
         }
         var e = assertThrows(BpfException.class, () -> UprobeTargets.functionOffset(exe, "ebpf4j_nothing"));
