@@ -97,8 +97,8 @@ class UprobeParsingTest {
     void procMapsLines() {
         assertEquals(Path.of("/usr/lib/x86_64-linux-gnu/libc.so.6"), UprobeTargets.mappedFile(
                 "7f1c2e400000-7f1c2e428000 r--p 00000000 fe:01 1234   /usr/lib/x86_64-linux-gnu/libc.so.6"));
-        assertEquals(Path.of("/tmp/with space/lib.so"), UprobeTargets.mappedFile(
-                "7f1c2e400000-7f1c2e428000 r-xp 00000000 fe:01 1234 /tmp/with space/lib.so"));
+        assertEquals(Path.of("/opt/with space/lib.so"), UprobeTargets.mappedFile(
+                "7f1c2e400000-7f1c2e428000 r-xp 00000000 fe:01 1234 /opt/with space/lib.so"));
         assertNull(UprobeTargets.mappedFile("7ffd1000-7ffd2000 rw-p 00000000 00:00 0          [stack]"));
         assertNull(UprobeTargets.mappedFile("7ffd1000-7ffd2000 rw-p 00000000 00:00 0"));
         assertNull(UprobeTargets.mappedFile("7f00-7f10 r-xp 00000000 fe:01 99 /gone/lib.so (deleted)"));
