@@ -22,6 +22,8 @@ __s64 args_count;
 __s64 args_cookie;
 __u64 guarded_calls;
 __s64 guarded_sum;
+__u64 twice_calls;
+__s64 twice_sum;
 __u64 lib_calls;
 __s64 lib_sum;
 
@@ -43,6 +45,14 @@ int BPF_USDT(on_guarded, int v)
 {
 	__sync_fetch_and_add(&guarded_calls, 1);
 	__sync_fetch_and_add(&guarded_sum, v);
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(on_twice, long v)
+{
+	__sync_fetch_and_add(&twice_calls, 1);
+	__sync_fetch_and_add(&twice_sum, v);
 	return 0;
 }
 

@@ -9,7 +9,7 @@
 #include <sys/sdt.h>
 #else
 /* Without systemtap-sdt-dev the program has no USDT probes; the uprobe tests still run, the USDT ones skip. */
-#define STAP_PROBE1(provider, name, a)
+#define STAP_PROBE1(provider, name, a) ((void) (a))
 #define STAP_PROBE3(provider, name, a, b, c) ((void) (a), (void) (b), (void) (c))
 #endif
 
@@ -21,6 +21,7 @@ int ebpf4j_lib_add(int a, int b);
  */
 unsigned short ebpf4j_args_semaphore __attribute__((unused)) __attribute__((section(".probes")));
 unsigned short ebpf4j_guarded_semaphore __attribute__((unused)) __attribute__((section(".probes")));
+unsigned short ebpf4j_twice_semaphore __attribute__((unused)) __attribute__((section(".probes")));
 
 __attribute__((noinline)) int ebpf4j_target_add(int a, int b)
 {
@@ -44,6 +45,22 @@ __attribute__((noinline)) void ebpf4j_usdt_site(int i)
 		STAP_PROBE1(ebpf4j, guarded, i + 7);
 }
 
+/* One probe, two sites: inlined into two functions, so the note section has two entries for ebpf4j:twice. */
+static inline __attribute__((always_inline)) void ebpf4j_twice(long v)
+{
+	STAP_PROBE1(ebpf4j, twice, v);
+}
+
+__attribute__((noinline)) void ebpf4j_twice_a(int i)
+{
+	ebpf4j_twice(i);
+}
+
+__attribute__((noinline)) void ebpf4j_twice_b(int i)
+{
+	ebpf4j_twice(2L * i);
+}
+
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 1;
@@ -59,6 +76,8 @@ int main(int argc, char **argv)
 		sum += ebpf4j_target_mul(i, 3);
 		sum += ebpf4j_lib_add(i, 100);
 		ebpf4j_usdt_site(i);
+		ebpf4j_twice_a(i);
+		ebpf4j_twice_b(i);
 	}
 	printf("done %ld\n", sum);
 	fflush(stdout);

@@ -118,6 +118,28 @@ public final class UprobeLink extends BpfLink {
         }
     }
 
+    /**
+     * Not possible: the kernel cannot swap the program of a perf-event (uprobe) link (LINK_UPDATE fails with EINVAL).
+     * Close this link and attach the new program instead.
+     *
+     * @throws BpfException always
+     */
+    @Override
+    public void update(Program program) {
+        throw noUpdate();
+    }
+
+    /** Not possible either; see {@link #update(Program)}. */
+    @Override
+    public void update(Program program, Program expected) {
+        throw noUpdate();
+    }
+
+    private BpfException noUpdate() {
+        return new BpfException(describe() + ": the kernel cannot swap the program of a perf-event (uprobe) link "
+                + "(LINK_UPDATE); close it and attach the new program");
+    }
+
     // ---- auto-attach ----
 
     private static final Pattern SECTION = Pattern.compile(

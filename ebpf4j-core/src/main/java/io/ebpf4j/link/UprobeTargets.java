@@ -117,13 +117,25 @@ public final class UprobeTargets {
             }
             String base = file.getFileName().toString();
             if (base.equals(name)) {
-                return file;
+                return reachable(file, pid);
             }
             if (prefixMatch == null && (base.startsWith(name + ".") || base.startsWith(name + "-"))) {
                 prefixMatch = file;
             }
         }
-        return prefixMatch;
+        return prefixMatch == null ? null : reachable(prefixMatch, pid);
+    }
+
+    /**
+     * A path from another process's memory map, reachable from here: as it is when it exists in our mount
+     * namespace, otherwise through {@code /proc/PID/root} (a process in a container sees its own root).
+     */
+    private static Path reachable(Path file, int pid) {
+        if (Files.isRegularFile(file)) {
+            return file;
+        }
+        Path viaRoot = Path.of("/proc", Integer.toString(pid), "root").resolve(file.toString().substring(1));
+        return Files.isRegularFile(viaRoot) ? viaRoot : file;
     }
 
     /** The path column of a {@code /proc/PID/maps} line, or null for anonymous and special mappings. */

@@ -173,6 +173,12 @@ class ElfFuzzTest {
             } catch (ObjectFormatException e) {
                 clean = false;
             }
+            try {
+                elf.dynamicSymbols();
+                elf.segments();
+            } catch (ObjectFormatException e) {
+                clean = false;
+            }
             for (Section s : elf.sections()) {
                 try {
                     s.data();

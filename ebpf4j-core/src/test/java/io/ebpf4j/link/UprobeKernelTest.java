@@ -144,6 +144,21 @@ class UprobeKernelTest {
     }
 
     @Test
+    void perfLinksCannotSwapPrograms() {
+        try (UprobeLink link = UprobeLink.attach(obj.program("on_add"), exe.toString(), "ebpf4j_target_add",
+                UprobeOptions.uprobe())) {
+            var e = assertThrows(BpfException.class,
+                    () -> link.update(obj.program("on_lib_add")));
+            assertTrue(e.getMessage().contains("close it and attach the new program"), e.getMessage());
+            // What the kernel says when asked anyway, through a plain BpfLink of the same link.
+            try (BpfLink plain = BpfLink.fromId(link.id())) {
+                var k = assertThrows(io.ebpf4j.SyscallException.class, () -> plain.update(obj.program("on_lib_add")));
+                assertEquals(io.ebpf4j.Errno.EINVAL, k.errno(), k.getMessage());
+            }
+        }
+    }
+
+    @Test
     void closingTheLinkDetaches() throws Exception {
         int id;
         try (TargetProcess t = new TargetProcess(3)) {
@@ -188,7 +203,8 @@ class UprobeKernelTest {
         try (TargetProcess t = new TargetProcess(4);
              UprobeMultiLink link = UprobeMultiLink.attach(obj.program("on_multi"), exe.toString(),
                      "ebpf4j_target_*", false, t.pid())) {
-            assertEquals(List.of("ebpf4j_target_add", "ebpf4j_target_mul"), link.functions().stream().sorted().toList());
+            assertEquals(List.of("ebpf4j_target_add", "ebpf4j_target_mul"),
+                    link.functions().stream().sorted().toList());
             LinkInfo info = link.info();
             assertEquals(LinkType.UPROBE_MULTI, info.type().orElseThrow());
             assertEquals(2, info.details().get("count"));
@@ -271,8 +287,8 @@ class UprobeKernelTest {
         var prog = obj.program("on_add");
         var e = assertThrows(BpfException.class, () -> UprobeLink.attach(prog, exe.toString(), "no_such_function",
                 UprobeOptions.uprobe()));
-        assertTrue(e.getMessage().contains("'no_such_function' was not found") && e.getMessage().contains(exe.toString()),
-                e.getMessage());
+        assertTrue(e.getMessage().contains("'no_such_function' was not found")
+                && e.getMessage().contains(exe.toString()), e.getMessage());
         e = assertThrows(BpfException.class, () -> UprobeLink.attach(prog, "/nonexistent/ebpf4j-bin", "f",
                 UprobeOptions.uprobe()));
         assertTrue(e.getMessage().contains("does not exist"), e.getMessage());

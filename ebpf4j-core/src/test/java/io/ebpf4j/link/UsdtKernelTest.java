@@ -62,8 +62,8 @@ class UsdtKernelTest {
     @Test
     void notesAreReadWithArgumentsAndSemaphores() {
         Map<String, UsdtProbe> probes = UsdtProbe.read(exe).stream()
-                .collect(Collectors.toMap(p -> p.provider() + ":" + p.name(), p -> p));
-        assertEquals(java.util.Set.of("ebpf4j:args", "ebpf4j:guarded"), probes.keySet());
+                .collect(Collectors.toMap(p -> p.provider() + ":" + p.name(), p -> p, (a, b) -> a));
+        assertEquals(java.util.Set.of("ebpf4j:args", "ebpf4j:guarded", "ebpf4j:twice"), probes.keySet());
         UsdtProbe args = probes.get("ebpf4j:args");
         List<UsdtArgument> a = args.arguments();
         assertEquals(3, a.size(), args.argumentText());
@@ -131,6 +131,22 @@ class UsdtKernelTest {
     }
 
     @Test
+    void probeWithTwoSitesGetsAUprobeOnEach() throws Exception {
+        try (TargetProcess t = new TargetProcess(4);
+             UsdtLink link = UsdtLink.attach(obj.program("on_twice"), exe.toString(), "ebpf4j", "twice", t.pid(), 0)) {
+            assertEquals(2, link.sites().size());
+            assertEquals(2, link.uprobes().size());
+            assertTrue(link.describe().endsWith("(2 sites)"), link.describe());
+            assertEquals(link.sites().get(0).argumentText(), link.sites().get(1).argumentText());
+            assertEquals(link.uprobes().get(0).info().details().get("cookie"),
+                    link.uprobes().get(1).info().details().get("cookie"), "same arguments, one shared spec");
+            t.run();
+            assertEquals(2 * 4, v("twice_calls"));
+            assertEquals(3 * (1 + 2 + 3 + 4), v("twice_sum"), "each site reads its own argument location");
+        }
+    }
+
+    @Test
     void probeInASharedLibraryFoundByNameWithoutSemaphore() throws Exception {
         UsdtProbe site = UsdtProbe.read(TargetProcess.library()).getFirst();
         assertEquals("ebpf4jlib:add", site.provider() + ":" + site.name());
@@ -155,6 +171,15 @@ class UsdtKernelTest {
             assertEquals(-3, v("args_small_sum"));
         }
         assertThrows(IllegalArgumentException.class, () -> UsdtLink.autoAttach(obj.program("on_args"), "usdt"));
+    }
+
+    @Test
+    void programWithoutTheSpecMapIsRefused() throws Exception {
+        try (BpfObject plain = BpfObject.load(ObjectSpec.read(BpfC.object("uprobe")))) {
+            var e = assertThrows(BpfException.class, () -> UsdtLink.attach(plain.program("on_add"), exe.toString(),
+                    "ebpf4j", "args", -1, 0));
+            assertTrue(e.getMessage().contains("uses no map named __bpf_usdt_specs"), e.getMessage());
+        }
     }
 
     @Test
