@@ -13,7 +13,7 @@
 
 enum slot {
 	XDP_COUNT, XDP_DROPPED, TC_FIRST, TC_SECOND, TC_DROPPED, CG_EGRESS, SOCK_DENIED, NF_LOCAL_OUT,
-	MSG_BYTES, MSG_DROPPED, SK_LOOKUPS, SOCKET_SEEN, SLOTS
+	MSG_BYTES, MSG_DROPPED, SK_LOOKUPS, SOCKET_SEEN, SKB_BYTES, SLOTS
 };
 
 struct {
@@ -137,6 +137,13 @@ int msg_drop(struct sk_msg_md *msg)
 {
 	bump(MSG_DROPPED, 1);
 	return SK_DROP;
+}
+
+SEC("sk_skb/stream_verdict")
+int skb_verdict(struct __sk_buff *skb)
+{
+	bump(SKB_BYTES, skb->len);
+	return SK_PASS;
 }
 
 SEC("sk_lookup")
