@@ -118,6 +118,12 @@ int sock_deny(struct bpf_sock *sk)
 	return 0;
 }
 
+SEC("cgroup/sock_create")
+int sock_allow(struct bpf_sock *sk)
+{
+	return 1;
+}
+
 SEC("netfilter")
 int nf_count(void *ctx)
 {

@@ -124,6 +124,10 @@ class CgroupKernelTest {
                 assertNotEquals(0, denied.exit());
                 assertTrue(denied.stderr().contains("Operation not permitted"), denied.stderr());
                 assertTrue(Counts.get(obj, Counts.SOCK_DENIED) >= 1);
+
+                link.update(obj.program("sock_allow"), obj.program("sock_deny"));
+                Child updated = inCgroup(udp);
+                assertEquals(0, updated.exit(), "the link now runs the allowing program: " + updated.stderr());
             }
             Child allowed = inCgroup(udp);
             assertEquals(0, allowed.exit(), "closing the link lifted the ban: " + allowed.stderr());
