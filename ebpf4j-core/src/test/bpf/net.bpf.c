@@ -13,7 +13,7 @@
 
 enum slot {
 	XDP_COUNT, XDP_DROPPED, TC_FIRST, TC_SECOND, TC_DROPPED, CG_EGRESS, SOCK_DENIED, NF_LOCAL_OUT,
-	MSG_BYTES, MSG_DROPPED, SK_LOOKUPS, SOCKET_SEEN, SLOTS
+	MSG_BYTES, MSG_DROPPED, SK_LOOKUPS, SOCKET_SEEN, SKB_BYTES, SLOTS
 };
 
 struct {
@@ -118,6 +118,12 @@ int sock_deny(struct bpf_sock *sk)
 	return 0;
 }
 
+SEC("cgroup/sock_create")
+int sock_allow(struct bpf_sock *sk)
+{
+	return 1;
+}
+
 SEC("netfilter")
 int nf_count(void *ctx)
 {
@@ -137,6 +143,13 @@ int msg_drop(struct sk_msg_md *msg)
 {
 	bump(MSG_DROPPED, 1);
 	return SK_DROP;
+}
+
+SEC("sk_skb/stream_verdict")
+int skb_verdict(struct __sk_buff *skb)
+{
+	bump(SKB_BYTES, skb->len);
+	return SK_PASS;
 }
 
 SEC("sk_lookup")

@@ -45,6 +45,7 @@ public final class Netlink implements AutoCloseable {
 
     static final int HEADER = 16;
     private static final int RECV_BUFFER = 64 * 1024;
+    private static final long RECV_TIMEOUT_MILLIS = 10_000;
 
     private final Fd fd;
     private final Arena arena = Arena.ofShared();
@@ -66,6 +67,8 @@ public final class Netlink implements AutoCloseable {
             // Error messages from the kernel (best effort: old kernels lack them), without the echoed request.
             Sockets.trySetsockoptInt(fd.get(), SOL_NETLINK, NETLINK_EXT_ACK, 1);
             Sockets.trySetsockoptInt(fd.get(), SOL_NETLINK, NETLINK_CAP_ACK, 1);
+            // The kernel answers at once; a silent socket must not hang the caller.
+            Sockets.setReceiveTimeout(fd.get(), RECV_TIMEOUT_MILLIS, "netlink route");
             return new Netlink(fd);
         } catch (RuntimeException e) {
             fd.close();
@@ -202,7 +205,8 @@ public final class Netlink implements AutoCloseable {
                 continue;
             }
             if (n < 0) {
-                throw new SyscallException("netlink recv", (int) -n, what, null);
+                throw new SyscallException("netlink recv", (int) -n, what, n == -Errno.EAGAIN.number()
+                        ? "the kernel did not answer within " + RECV_TIMEOUT_MILLIS / 1000 + " s" : null);
             }
             ByteBuffer in = recvBuffer.asSlice(0, n).asByteBuffer().order(ByteOrder.nativeOrder());
             int at = 0;

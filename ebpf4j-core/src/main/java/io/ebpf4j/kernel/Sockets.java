@@ -113,6 +113,23 @@ public final class Sockets {
         }
     }
 
+    private static final int SO_RCVTIMEO = 20;
+
+    /** Makes blocking receives on {@code fd} fail with EAGAIN after {@code millis} ({@code SO_RCVTIMEO}). */
+    public static void setReceiveTimeout(int fd, long millis, String what) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment tv = arena.allocate(16, 8); // struct timeval: seconds, microseconds
+            tv.set(java.lang.foreign.ValueLayout.JAVA_LONG, 0, millis / 1000);
+            tv.set(java.lang.foreign.ValueLayout.JAVA_LONG, 8, (millis % 1000) * 1000);
+            int r = (int) Libc.SETSOCKOPT.invokeExact(Scratch.get().capture, fd, SOL_SOCKET, SO_RCVTIMEO, tv, 16);
+            if (r < 0) {
+                throw failure("setsockopt(SO_RCVTIMEO)", what);
+            }
+        } catch (Throwable t) {
+            throw Scratch.rethrow(t);
+        }
+    }
+
     private static MemorySegment sockaddrIn(Arena arena, int addressHostOrder, int port) {
         MemorySegment sa = arena.allocate(SOCKADDR_IN_SIZE, 4);
         sa.set(JAVA_SHORT, 0, (short) AF_INET);

@@ -1,5 +1,7 @@
 package io.ebpf4j.link;
 
+import io.ebpf4j.Errno;
+import io.ebpf4j.SyscallException;
 import io.ebpf4j.kernel.Bpf;
 import io.ebpf4j.kernel.Fd;
 import io.ebpf4j.program.AttachType;
@@ -17,6 +19,16 @@ public final class XdpLink extends BpfLink {
 
     public static XdpLink attach(Program program, int ifindex, XdpMode mode) {
         String what = "xdp '" + program.name() + "' on " + Owned.ifname(ifindex) + " (" + mode.name().toLowerCase(java.util.Locale.ROOT) + " mode, bpf_link)";
-        return new XdpLink(Bpf.linkCreate(program.fd(), ifindex, AttachType.XDP.value(), mode.flag(), null, 16, what), what);
+        try {
+            return new XdpLink(Bpf.linkCreate(program.fd(), ifindex, AttachType.XDP.value(), mode.flag(), null, 16, what), what);
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.EINVAL) {
+                // The kernel answers EINVAL for a missing device as well as for a bad program or flags.
+                throw new SyscallException(e.call(), e.errnoNumber(), what, "is there an interface with index " + ifindex
+                        + " in this thread's network namespace (see Net.inNamespace), is the program an XDP program, "
+                        + "and does the interface take this mode?");
+            }
+            throw e;
+        }
     }
 }

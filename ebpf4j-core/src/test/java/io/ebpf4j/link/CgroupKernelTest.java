@@ -124,6 +124,10 @@ class CgroupKernelTest {
                 assertNotEquals(0, denied.exit());
                 assertTrue(denied.stderr().contains("Operation not permitted"), denied.stderr());
                 assertTrue(Counts.get(obj, Counts.SOCK_DENIED) >= 1);
+
+                link.update(obj.program("sock_allow"), obj.program("sock_deny"));
+                Child updated = inCgroup(udp);
+                assertEquals(0, updated.exit(), "the link now runs the allowing program: " + updated.stderr());
             }
             Child allowed = inCgroup(udp);
             assertEquals(0, allowed.exit(), "closing the link lifted the ban: " + allowed.stderr());
@@ -189,5 +193,31 @@ class CgroupKernelTest {
             assertTrue(CgroupLink.query(cgroup, type).programIds().isEmpty(), type + " detached on close");
         }
         assertTrue(skipped.size() <= 1, skipped.toString());
+    }
+
+    /** Cgroup links placed before another link, when the kernel orders cgroup hooks (mprog). */
+    @Test
+    void cgroupLinksTakeAnOrder() {
+        try (BpfObject obj = Counts.load();
+             CgroupLink first = CgroupLink.attach(obj.program("cg_egress"), cgroup, AttachType.CGROUP_INET_EGRESS)) {
+            long revision = CgroupLink.query(cgroup, AttachType.CGROUP_INET_EGRESS).revision();
+            org.junit.jupiter.api.Assumptions.assumeTrue(revision != 0,
+                    "this kernel reports no revision for cgroup hooks: they are not ordered");
+            try (Program twin = egressTwin();
+                 CgroupLink second = CgroupLink.attach(twin, cgroup, AttachType.CGROUP_INET_EGRESS,
+                         LinkOrder.before(first).expectRevision(revision))) {
+                HookQuery q = CgroupLink.query(cgroup, AttachType.CGROUP_INET_EGRESS);
+                assertEquals(List.of(twin.id(), first.info().programId()), q.programIds(), "'before' put it in front");
+                assertEquals(List.of(second.id(), first.id()), q.linkIds());
+                assertTrue(q.revision() > revision);
+            }
+        }
+    }
+
+    /** A second cgroup_skb egress program (the same one may not be attached twice). */
+    private static Program egressTwin() {
+        return Program.load(ProgramSpec.of("cg_twin", ProgramType.CGROUP_SKB,
+                new Assembler().mov64(io.ebpf4j.asm.Register.R0, 1).exit().build())
+                .withExpectedAttachType(AttachType.CGROUP_INET_EGRESS));
     }
 }

@@ -24,6 +24,7 @@ final class Counts {
     static final int MSG_DROPPED = 9;
     static final int SK_LOOKUPS = 10;
     static final int SOCKET_SEEN = 11;
+    static final int SKB_BYTES = 12;
 
     static BpfObject load() {
         return BpfObject.load(ObjectSpec.read(BpfC.object("net")));

@@ -71,6 +71,11 @@ class NetnsHooksKernelTest {
                 assertEquals(3, loopback(ns, 3));
                 assertEquals(3, Counts.get(obj, Counts.NF_LOCAL_OUT), "three datagrams left through LOCAL_OUT");
                 assertEquals(3, Counts.get(obj, Counts.SK_LOOKUPS), "three socket lookups on receive");
+
+                // Netfilter links cannot swap programs: the kernel says so, and the link keeps running.
+                io.ebpf4j.SyscallException noUpdate = org.junit.jupiter.api.Assertions.assertThrows(
+                        io.ebpf4j.SyscallException.class, () -> nf.update(obj.program("nf_count")));
+                assertEquals(io.ebpf4j.Errno.EOPNOTSUPP, noUpdate.errno(), noUpdate.getMessage());
             }
             assertFalse(BpfLink.ids().contains(nfId));
             assertEquals(3, loopback(ns, 3));

@@ -151,4 +151,34 @@ class SocketKernelTest {
             tcp[1].close();
         }
     }
+
+    /** An sk_skb stream verdict program sees what a socket in the map receives, and passes it on. */
+    @Test
+    void skSkbStreamVerdictLinkSeesReceivedData() {
+        Fd[] tcp = tcpPair();
+        try (BpfObject obj = Counts.load(); Arena arena = Arena.ofConfined()) {
+            BpfMap sockets = obj.map("sockets");
+            MemorySegment msg = arena.allocateFrom("0123456789"); // 11 bytes with the NUL
+            MemorySegment buf = arena.allocate(64);
+            try (SockmapLink link = SockmapLink.attach(obj.program("skb_verdict"), sockets, AttachType.SK_SKB_STREAM_VERDICT)) {
+                assertEquals(AttachType.SK_SKB_STREAM_VERDICT, link.info().attachType().orElseThrow());
+                sockets.update(u32(1), u32(tcp[1].get())); // the receiving end
+                assertEquals(11, Sockets.send(tcp[0].get(), msg, 0));
+                long got = 0;
+                long deadline = System.nanoTime() + 2_000_000_000L;
+                while (got < 11 && System.nanoTime() < deadline) {
+                    long n = Sockets.recv(tcp[1].get(), buf, Sockets.MSG_DONTWAIT);
+                    if (n > 0) {
+                        got += n;
+                    }
+                }
+                assertEquals(11, got, "SK_PASS delivered the data");
+                assertEquals(11, Counts.get(obj, Counts.SKB_BYTES));
+                sockets.delete(u32(1));
+            }
+        } finally {
+            tcp[0].close();
+            tcp[1].close();
+        }
+    }
 }

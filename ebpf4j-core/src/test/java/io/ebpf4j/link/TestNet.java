@@ -31,8 +31,12 @@ final class TestNet implements AutoCloseable {
         long pid = ProcessHandle.current().pid();
         nsA = "ebpf4j-" + tag + "-a-" + pid;
         nsB = "ebpf4j-" + tag + "-b-" + pid;
-        vethA = "e4" + tag.charAt(0) + pid + "a";
-        vethB = "e4" + tag.charAt(0) + pid + "b";
+        // Interface names have at most 15 bytes: "e4" + a tag of up to 3 + a pid of up to 7 + a/b.
+        if (tag.length() > 3) {
+            throw new IllegalArgumentException("tags have at most 3 characters: " + tag);
+        }
+        vethA = "e4" + tag + pid + "a";
+        vethB = "e4" + tag + pid + "b";
     }
 
     static TestNet create(String tag) {

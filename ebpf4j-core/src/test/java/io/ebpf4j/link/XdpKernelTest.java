@@ -48,6 +48,9 @@ class XdpKernelTest {
                 assertEquals(ifindex, info.details().get("ifindex"));
                 assertEquals(count.id(), info.programId());
                 linkId = info.id();
+                XdpState seen = Net.inNamespace(net.nsB, () -> XdpState.query(ifindex));
+                assertEquals(XdpState.ATTACHED_DRV, seen.attached(), "veth takes native XDP; netlink sees the link's program");
+                assertEquals(count.id(), seen.driverProgramId());
 
                 assertEquals(N, TestNet.exchange(udp, N, 2000));
                 assertEquals(N, Counts.get(obj, Counts.XDP_COUNT));
@@ -124,6 +127,12 @@ class XdpKernelTest {
             try (Link link = Net.inNamespace(net.nsB, () -> Net.attachXdp(obj.program("xdp_count"), ifindex, XdpMode.SKB))) {
                 assertInstanceOf(XdpLink.class, link);
                 assertTrue(link.describe().contains(net.vethB), link.describe());
+            }
+            try (Link tc = Net.inNamespace(net.nsB, () -> Net.attachTc(obj.program("tc_first"), ifindex, TcDirection.EGRESS))) {
+                assertInstanceOf(TcxLink.class, tc);
+                assertEquals(1, Net.inNamespace(net.nsB, () -> Net.detachTc(ifindex, TcDirection.EGRESS)));
+                assertTrue(Net.inNamespace(net.nsB, () -> TcxLink.query(ifindex, TcDirection.EGRESS)).programIds().isEmpty(),
+                        "detachTc emptied the hook; the link object stays, defunct, until closed");
             }
         }
     }

@@ -1,0 +1,80 @@
+package io.ebpf4j.link;
+
+import io.ebpf4j.BpfException;
+import io.ebpf4j.Errno;
+import io.ebpf4j.KernelAccess;
+import io.ebpf4j.SyscallException;
+import io.ebpf4j.kernel.Fd;
+import io.ebpf4j.object.BpfObject;
+import io.ebpf4j.program.AttachType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** What a user sees when an attach cannot work, and that nothing is left open after it. */
+class NetErrorsKernelTest {
+    @BeforeAll
+    static void kernel() {
+        KernelAccess.assume();
+    }
+
+    /** An interface index no namespace of this test has: the namespace is fresh and holds only lo (1). */
+    private static final int NO_SUCH_IFINDEX = 999_999;
+
+    @Test
+    void missingInterfaceIsNamed() {
+        BpfException e = assertThrows(BpfException.class, () -> Net.ifindex("ebpf4j-no-such-if"));
+        assertTrue(e.getMessage().contains("ebpf4j-no-such-if"), e.getMessage());
+    }
+
+    @Test
+    void attachToAMissingInterfaceFailsWithEnodevAndLeaksNothing() {
+        String ns = TestNet.singleNamespace("err");
+        long leaks = Fd.leaks();
+        try (BpfObject obj = Counts.load()) {
+            SyscallException link = assertThrows(SyscallException.class, () -> Net.inNamespace(ns,
+                    () -> XdpLink.attach(obj.program("xdp_count"), NO_SUCH_IFINDEX, XdpMode.SKB)));
+            // The kernel says EINVAL for a missing device here; the message says what to check.
+            assertEquals(Errno.EINVAL, link.errno(), link.getMessage());
+            assertTrue(link.getMessage().contains("xdp_count") && link.getMessage().contains("index 999999"), link.getMessage());
+
+            SyscallException tcx = assertThrows(SyscallException.class, () -> Net.inNamespace(ns,
+                    () -> TcxLink.attach(obj.program("tc_first"), NO_SUCH_IFINDEX, TcDirection.INGRESS)));
+            assertEquals(Errno.ENODEV, tcx.errno(), tcx.getMessage());
+
+            // The automatic choice falls back to netlink on EINVAL, whose answer is the precise one.
+            SyscallException auto = assertThrows(SyscallException.class, () -> Net.inNamespace(ns,
+                    () -> Net.attachXdp(obj.program("xdp_count"), NO_SUCH_IFINDEX, XdpMode.SKB)));
+            assertEquals(Errno.ENODEV, auto.errno(), auto.getMessage());
+
+            SyscallException nl = assertThrows(SyscallException.class, () -> Net.inNamespace(ns,
+                    () -> XdpNetlinkLink.attach(obj.program("xdp_count"), NO_SUCH_IFINDEX, XdpMode.SKB)));
+            assertEquals(Errno.ENODEV, nl.errno(), nl.getMessage());
+            assertTrue(nl.getMessage().contains("netlink"), nl.getMessage());
+
+            SyscallException tc = assertThrows(SyscallException.class, () -> Net.inNamespace(ns,
+                    () -> TcNetlinkLink.attach(obj.program("tc_first"), NO_SUCH_IFINDEX, TcDirection.INGRESS)));
+            assertEquals(Errno.ENODEV, tc.errno(), tc.getMessage());
+        } finally {
+            TestNet.quietly("ip", "netns", "del", ns);
+        }
+        System.gc();
+        assertEquals(leaks, Fd.leaks(), "failed attaches closed what they opened");
+    }
+
+    @Test
+    void wrongProgramTypeForTheHookIsRefused() {
+        try (BpfObject obj = Counts.load()) {
+            Path cgroup = Cgroups.root();
+            SyscallException e = assertThrows(SyscallException.class,
+                    () -> CgroupLink.attach(obj.program("xdp_count"), cgroup, AttachType.CGROUP_INET_EGRESS));
+            assertEquals(Errno.EINVAL, e.errno(), e.getMessage());
+            assertTrue(e.getMessage().contains("cgroup_inet_egress"), e.getMessage());
+        }
+    }
+}
