@@ -20,6 +20,8 @@ public final class Epoll implements AutoCloseable {
     public static final int EPOLLOUT = 0x004;
     public static final int EPOLLERR = 0x008;
     public static final int EPOLLHUP = 0x010;
+    /** Edge-triggered: report a descriptor when the kernel signals it anew, not for as long as it is ready. */
+    public static final int EPOLLET = 1 << 31;
 
     private static final int EPOLL_CTL_ADD = 1;
     private static final int EPOLL_CLOEXEC = 0x80000;
@@ -91,7 +93,7 @@ public final class Epoll implements AutoCloseable {
         }
     }
 
-    /** Watches {@code fd} for {@code mask} (level-triggered), reporting {@code token} when it is ready. */
+    /** Watches {@code fd} for {@code mask} (level-triggered unless it has {@link #EPOLLET}), reporting {@code token}. */
     public void add(int fd, int mask, long token) {
         one.set(JAVA_INT, 0, mask);
         one.set(JAVA_LONG_UNALIGNED, DATA_OFFSET, token);

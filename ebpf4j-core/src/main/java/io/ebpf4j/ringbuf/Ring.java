@@ -93,11 +93,15 @@ final class Ring {
      * either seen here or followed by a kernel wake-up.
      */
     int consume(RecordHandler h) {
+        // Locals: the JIT reloads fields after every acquire load, locals it keeps in registers.
+        final MemorySegment data = this.data;
+        final MemorySegment producer = this.producerPage;
+        final long mask = this.mask;
         long cons = consumerPos;
         int handed = 0;
         try {
             while (true) {
-                long prod = (long) LONG.getAcquire(producerPage, 0L);
+                long prod = (long) LONG.getAcquire(producer, 0L);
                 if (cons >= prod) {
                     return handed;
                 }

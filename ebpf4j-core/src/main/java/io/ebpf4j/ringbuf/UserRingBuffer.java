@@ -68,7 +68,9 @@ public final class UserRingBuffer implements AutoCloseable {
             MemorySegment rest = Sys.mmap(map.fd(), page + 2 * size, Libc.PROT_READ | Libc.PROT_WRITE, page, arena,
                     what);
             epoll = Epoll.create(1, what);
-            epoll.add(map.fd(), Epoll.EPOLLOUT, 0);
+            // Edge-triggered: the map reports writable whenever it is not completely full, which would make a
+            // level-triggered wait for room spin; a drain by the program wakes the edge.
+            epoll.add(map.fd(), Epoll.EPOLLOUT | Epoll.EPOLLET, 0);
             return new UserRingBuffer(what, arena, consumer, rest.asSlice(0, page), rest.asSlice(page, 2 * size), size,
                     epoll);
         } catch (RuntimeException | Error e) {
@@ -127,7 +129,6 @@ public final class UserRingBuffer implements AutoCloseable {
             if (left <= 0) {
                 return null;
             }
-            // The kernel reports the map writable while it is not full and wakes us when a drain frees room.
             epoll.await(RingBufferReader.timeoutMillis(Duration.ofNanos(left)));
         }
     }
