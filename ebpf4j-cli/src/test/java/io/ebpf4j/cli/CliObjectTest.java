@@ -86,6 +86,19 @@ class CliObjectTest {
         }
     }
 
+    /** {@code btf dump file} of an object file reads its .BTF section: as C, and raw. */
+    @Test
+    void btfDumpOfTheObjectFile() {
+        String c = ok("btf", "dump", "file", object.toString(), "format", "c").out();
+        assertTrue(c.startsWith("#ifndef __VMLINUX_H__\n"), c);
+        assertTrue(c.contains("\ntypedef unsigned int __u32;\n"), c);
+        assertTrue(c.contains("\nstruct xdp_md {\n\t__u32 data;\n"), c);
+        assertFalse(c.contains("cli_seen"), "variables and sections are not types C declares");
+        String raw = ok("btf", "dump", "file", object.toString()).out();
+        assertTrue(raw.contains("DATASEC '.bss'"), raw);
+        assertTrue(raw.contains("FUNC 'cli_xdp'"), raw);
+    }
+
     @Test
     void objectShowListsProgramsMapsAndVariables() throws IOException {
         String text = ok("object", "show", object.toString()).out();
