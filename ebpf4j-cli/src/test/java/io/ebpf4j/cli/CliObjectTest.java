@@ -86,6 +86,67 @@ class CliObjectTest {
         }
     }
 
+    /** The C header of a small object's BTF (cli_types.bpf.c: types only) is exactly the expected text. */
+    @Test
+    void btfDumpFormatCOfASmallObject() throws IOException, InterruptedException {
+        Path types = compile("cli_types");
+        assertEquals("""
+                #ifndef __VMLINUX_H__
+                #define __VMLINUX_H__
+
+                #ifndef BPF_NO_PRESERVE_ACCESS_INDEX
+                #pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)
+                #endif
+
+                enum mode {
+                \tMODE_OFF = 0,
+                \tMODE_ON = 5,
+                };
+
+                typedef unsigned int u32;
+
+                struct point {
+                \tint x;
+                \tint y;
+                };
+
+                struct node;
+
+                struct shape {
+                \tenum mode mode;
+                \tu32 flags: 3;
+                \tu32 kind: 5;
+                \tstruct point corners[2];
+                \tstruct node *next;
+                \tunion {
+                \t\tint i;
+                \t\tfloat f;
+                \t} u;
+                \tint (*area)(const struct shape *);
+                \tchar name[2][4];
+                };
+
+                #ifndef BPF_NO_PRESERVE_ACCESS_INDEX
+                #pragma clang attribute pop
+                #endif
+
+                #endif /* __VMLINUX_H__ */
+                """, ok("btf", "dump", "file", types.toString(), "format", "c").out());
+    }
+
+    /** {@code btf dump file} of an object file reads its .BTF section: as C, and raw. */
+    @Test
+    void btfDumpOfTheObjectFile() {
+        String c = ok("btf", "dump", "file", object.toString(), "format", "c").out();
+        assertTrue(c.startsWith("#ifndef __VMLINUX_H__\n"), c);
+        assertTrue(c.contains("\ntypedef unsigned int __u32;\n"), c);
+        assertTrue(c.contains("\nstruct xdp_md {\n\t__u32 data;\n"), c);
+        assertFalse(c.contains("cli_seen"), "variables and sections are not types C declares");
+        String raw = ok("btf", "dump", "file", object.toString()).out();
+        assertTrue(raw.contains("DATASEC '.bss'"), raw);
+        assertTrue(raw.contains("FUNC 'cli_xdp'"), raw);
+    }
+
     @Test
     void objectShowListsProgramsMapsAndVariables() throws IOException {
         String text = ok("object", "show", object.toString()).out();

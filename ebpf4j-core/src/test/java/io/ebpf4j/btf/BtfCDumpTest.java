@@ -437,4 +437,29 @@ class BtfCDumpTest {
                 """, dump(split));
         CLayout.check(split, "BtfCDumpTest-split");
     }
+
+    /** The compiler's va_list is its own (a pointer for BPF): what BTF says it occupies is filled up after it. */
+    @Test
+    void anEmbeddedVaListKeepsTheFollowingOffsets() {
+        BtfWriter w = new BtfWriter();
+        int i = w.addInt("int", 4, true); // 1
+        int u = w.addInt("unsigned int", 4, false); // 2
+        int vp = w.addPtr(0); // 3
+        int tag = w.addStruct("__va_list_tag", 24, new Member("gp_offset", u, 0), new Member("fp_offset", u, 32),
+                new Member("overflow_arg_area", vp, 64), new Member("reg_save_area", vp, 128)); // 4
+        int builtin = w.addTypedef("__builtin_va_list", w.addArray(tag, i, 1)); // 5 array, 6 typedef
+        int vaList = w.addTypedef("va_list", builtin); // 7
+        int fmt = w.addPtr(w.addConst(w.add(new BtfType.Int("char", 1, IntEncoding.SIGNED, 0, 8)))); // 8 char, 9, 10
+        w.addStruct("warn_args", 40, new Member("fmt", fmt, 0), new Member("args", vaList, 64),
+                new Member("after", i, 256));
+        String c = dumpAndCompile(w);
+        assertTrue(!c.contains("typedef struct __va_list_tag __builtin_va_list"), "the builtin is never redefined:\n" + c);
+        assertTrue(c.contains("""
+                struct warn_args {
+                \tconst char *fmt;
+                \tva_list args;
+                \tchar args___va_list_pad[24 - sizeof(__builtin_va_list)];
+                \tint after;
+                """), c);
+    }
 }
