@@ -235,6 +235,37 @@ final class ExternResolver implements AutoCloseable {
         if (!rest.isEmpty()) {
             searchModules(rest);
         }
+        placeableVariables(wanted);
+    }
+
+    /**
+     * The kernel places a typed variable through kallsyms, which lists variables only with CONFIG_KALLSYMS_ALL:
+     * one it does not list cannot load, so it counts as missing (a weak one reads as zero; a strong one is an
+     * error that says why) instead of failing in the verifier with ENOENT.
+     */
+    private void placeableVariables(List<Externs.Extern> wanted) {
+        Set<String> vars = new HashSet<>();
+        for (Externs.Extern e : wanted) {
+            if (e.kind() == Externs.Kind.KSYM && resolved.containsKey(e.name())) {
+                vars.add(e.name());
+            }
+        }
+        if (vars.isEmpty()) {
+            return;
+        }
+        Map<String, Long> listed = kallsyms(vars);
+        for (Externs.Extern e : wanted) {
+            if (vars.contains(e.name()) && !listed.containsKey(e.name())) {
+                resolved.remove(e.name());
+                if (!e.weak()) {
+                    throw new BpfException("loading object '" + object + "': typed ksym '" + e.name() + "' is in the "
+                            + "kernel's BTF, but the kernel finds a variable's address through kallsyms, and "
+                            + KALLSYMS + " does not list it (a kernel without CONFIG_KALLSYMS_ALL lists no variables): "
+                            + "declare it __weak and guard its use with bpf_ksym_exists(), or use a kernel with "
+                            + "CONFIG_KALLSYMS_ALL");
+                }
+            }
+        }
     }
 
     /** The kernel BTF id of the extern's VAR or FUNC, checked against the object's declaration; 0 if absent. */
@@ -401,10 +432,8 @@ final class ExternResolver implements AutoCloseable {
         if (!m.find()) {
             return "";
         }
-        return "typed ksym '" + m.group(1) + "' is in the kernel's BTF, but the kernel finds its address through "
-                + "kallsyms, and " + KALLSYMS + " does not list it (a kernel without CONFIG_KALLSYMS_ALL lists no "
-                + "variables): declare it __weak and test bpf_ksym_exists(), or use a kernel with "
-                + "CONFIG_KALLSYMS_ALL\n";
+        return "the kernel could not find the address of '" + m.group(1) + "' in kallsyms (a kernel without "
+                + "CONFIG_KALLSYMS_ALL lists no variables)\n";
     }
 
     /** The missing weak kfunc a verifier log's {@code unknown#N} call names, or null. */
