@@ -100,6 +100,19 @@ class BtfSanitizerTest {
     }
 
     @Test
+    void unnamedParametersGetANameAsEnumerators() {
+        BtfWriter w = new BtfWriter();
+        int i = w.addInt("int", 4, true);
+        int proto = w.addFuncProto(i, List.of(new BtfType.Param("", i), new BtfType.Param("b", i)));
+        int ptr = w.addPtr(proto);
+        byte[] out = BtfSanitizer.sanitize(w.toBytes(), BtfSanitizer.Support.ALL.withFunc(false));
+        loads(out);
+        BtfType.Enum e = assertInstanceOf(BtfType.Enum.class, Btf.parse(out).type(proto));
+        assertEquals(List.of("anon_param", "b"), e.values().stream().map(BtfType.EnumValue::name).toList());
+        assertEquals(proto, ((BtfType.Ptr) Btf.parse(out).type(ptr)).type());
+    }
+
+    @Test
     void withoutDatasecVariablesBecomeIntsAndSectionsStructs() {
         Btf b = sanitized(BtfSanitizer.Support.ALL.withDatasec(false));
         BtfType.Int v = assertInstanceOf(BtfType.Int.class, b.type(VAR));
