@@ -5,6 +5,7 @@ import io.ebpf4j.KernelAccess;
 import io.ebpf4j.asm.Instruction;
 import io.ebpf4j.btf.Btf;
 import io.ebpf4j.btf.BtfKind;
+import io.ebpf4j.btf.BtfType;
 import io.ebpf4j.map.MapInfo;
 import io.ebpf4j.program.TestRun;
 import io.ebpf4j.testing.BpfC;
@@ -24,6 +25,7 @@ import java.util.Map;
 import java.util.zip.GZIPInputStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -132,6 +134,30 @@ class ExternsKernelTest {
         Externs.Extern kfunc = externs.stream().filter(e -> e.name().equals("bpf_task_from_pid")).findFirst().orElseThrow();
         assertEquals(Externs.Kind.KFUNC, kfunc.kind());
         assertTrue(externs.stream().filter(e -> e.name().startsWith("ebpf4j_no_such")).allMatch(Externs.Extern::weak));
+
+        // The BTF the kernel gets: .kconfig placed like the map, .ksyms only allocated 4-byte variables.
+        Btf fixed = Btf.parse(spec.loadableBtf());
+        BtfType.Datasec kconfig = (BtfType.Datasec) fixed.type(fixed.find(".kconfig", BtfKind.DATASEC).orElseThrow());
+        assertEquals(Externs.kconfigSize(externs), kconfig.size());
+        int last = -1;
+        for (BtfType.VarSecinfo vs : kconfig.vars()) {
+            assertTrue(vs.offset() > last, "sorted by offset");
+            last = vs.offset();
+            BtfType.Var v = (BtfType.Var) fixed.type(vs.type());
+            assertEquals(BtfType.Linkage.GLOBAL, v.linkage());
+            assertEquals(externs.stream().filter(e -> e.name().equals(v.name())).findFirst().orElseThrow().offset(),
+                    vs.offset());
+        }
+        BtfType.Datasec ksyms = (BtfType.Datasec) fixed.type(fixed.find(".ksyms", BtfKind.DATASEC).orElseThrow());
+        for (BtfType.VarSecinfo vs : ksyms.vars()) {
+            BtfType.Var v = assertInstanceOf(BtfType.Var.class, fixed.type(vs.type()));
+            assertEquals(BtfType.Linkage.GLOBAL, v.linkage());
+            assertEquals(4, vs.size());
+        }
+        assertTrue(ksyms.vars().stream().anyMatch(vs -> fixed.nameOf(vs.type()).equals("dummy_ksym")),
+                "kfuncs stand in the DATASEC as dummy_ksym");
+        BtfType.Func kfuncType = (BtfType.Func) fixed.type(fixed.find("bpf_task_from_pid", BtfKind.FUNC).orElseThrow());
+        assertEquals(BtfType.Linkage.GLOBAL, kfuncType.linkage());
     }
 
     private static boolean kallsymsListsVariables() throws IOException {
