@@ -131,7 +131,7 @@ final class ExternResolver implements AutoCloseable {
                 case "LINUX_KERNEL_VERSION" -> value = Kconfig.kernelVersion(Kconfig.release());
                 case "LINUX_HAS_BPF_COOKIE" -> value = Features.helper(ProgramType.TRACEPOINT,
                         Helpers.id("get_attach_cookie").orElseThrow()).supported() ? 1 : 0;
-                case "LINUX_HAS_SYSCALL_WRAPPER" -> value = kallsymsHas(syscallPrefix() + "bpf") ? 1 : 0;
+                case "LINUX_HAS_SYSCALL_WRAPPER" -> value = hasSyscallWrapper() ? 1 : 0;
                 default -> {
                     if (!e.name().startsWith("LINUX_") || !e.weak()) {
                         throw new BpfException("loading object '" + object + "': kconfig extern '" + e.name()
@@ -193,12 +193,55 @@ final class ExternResolver implements AutoCloseable {
         }
     }
 
-    private boolean kallsymsHas(String name) {
+    /**
+     * Whether syscalls enter through the architecture's wrappers ({@code __x64_sys_bpf}): kernel BTF lists the
+     * function when it has it (cheap, mapped once per process); else kallsyms (reading it costs ~0.1 s).
+     */
+    private boolean hasSyscallWrapper() {
+        String name = syscallPrefix() + "bpf";
+        try {
+            if (Btf.loadKernel().find(name, BtfKind.FUNC).isPresent()) {
+                return true;
+            }
+        } catch (io.ebpf4j.UnsupportedFeatureException noKernelBtf) {
+            // fall back to kallsyms
+        }
         return kallsyms(Set.of(name)).containsKey(name);
     }
 
-    /** Addresses of the named symbols; a name with two different addresses is ambiguous, as libbpf says. */
+    /** What this load looks up in kallsyms, read in one pass on first use. */
+    private Map<String, Long> kallsymsFound;
+
+    /** Addresses of those of the named symbols kallsyms lists. */
     private Map<String, Long> kallsyms(Set<String> names) {
+        if (kallsymsFound == null) {
+            kallsymsFound = readKallsyms(kallsymsWanted());
+        }
+        Map<String, Long> out = new HashMap<>();
+        for (String n : names) {
+            Long addr = kallsymsFound.get(n);
+            if (addr != null) {
+                out.put(n, addr);
+            }
+        }
+        return out;
+    }
+
+    /** Every name this load may need from kallsyms: typeless and typed ksyms and the syscall wrapper probe. */
+    private Set<String> kallsymsWanted() {
+        Set<String> wanted = new HashSet<>();
+        for (Externs.Extern e : externs) {
+            if (e.kind() == Externs.Kind.KSYM) {
+                wanted.add(e.name());
+            } else if (e.name().equals("LINUX_HAS_SYSCALL_WRAPPER")) {
+                wanted.add(syscallPrefix() + "bpf");
+            }
+        }
+        return wanted;
+    }
+
+    /** Addresses of the named symbols; a name with two different addresses is ambiguous, as libbpf says. */
+    private Map<String, Long> readKallsyms(Set<String> names) {
         Map<String, Long> out = new HashMap<>();
         try (BufferedReader in = Files.newBufferedReader(KALLSYMS)) {
             String line;
