@@ -18,6 +18,9 @@ extern int CONFIG_EBPF4J_NOT_A_CONFIG __kconfig __weak;
 
 extern const void __x64_sys_bpf __ksym;
 extern const void ebpf4j_no_such_symbol __ksym __weak;
+#ifdef WEAK_TYPED_KSYM
+extern const int bpf_prog_active __ksym __weak;
+#endif
 #ifdef TYPED_KSYM
 /* Typed per-CPU variables: the kernel finds their address through kallsyms, which lists variables only with
  * CONFIG_KALLSYMS_ALL. */
@@ -28,6 +31,8 @@ extern const struct rq runqueues __ksym;
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
 extern void bpf_task_release(struct task_struct *p) __ksym;
 extern void bpf_ebpf4j_no_such_kfunc(void) __ksym __weak;
+/* Weak, so clang cannot fold bpf_ksym_exists() to 1: the address is loaded (BPF_PSEUDO_BTF_ID of the FUNC). */
+extern struct task_struct *bpf_task_acquire(struct task_struct *p) __ksym __weak;
 
 #ifdef STRONG_MISSING
 extern const void ebpf4j_strong_missing __ksym;
@@ -50,6 +55,7 @@ unsigned long sys_bpf_addr;
 long missing_sym_exists = -1;
 long missing_kfunc_exists = -1;
 long present_kfunc_exists = -1;
+long weak_typed_exists = -1;
 long prog_active = -1;
 long rq_cpu = -1;
 long task_pid = -1;
@@ -74,7 +80,12 @@ int read_externs(struct args *ctx)
 #ifdef STRONG_MISSING
     sys_bpf_addr = (unsigned long)&ebpf4j_strong_missing;
 #endif
-    present_kfunc_exists = bpf_ksym_exists(bpf_task_from_pid);
+    present_kfunc_exists = bpf_ksym_exists(bpf_task_acquire);
+#ifdef WEAK_TYPED_KSYM
+    weak_typed_exists = bpf_ksym_exists(&bpf_prog_active);
+    if (bpf_ksym_exists(&bpf_prog_active))
+        prog_active = *(int *)bpf_this_cpu_ptr(&bpf_prog_active);
+#endif
 #ifdef TYPED_KSYM
     int *active = bpf_this_cpu_ptr(&bpf_prog_active);
     prog_active = *active;

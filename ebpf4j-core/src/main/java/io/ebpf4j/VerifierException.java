@@ -19,7 +19,7 @@ public class VerifierException extends SyscallException {
     private static final Pattern SOURCE_LINE = Pattern.compile("^; (.*) @ (\\S+):(\\d+)$");
 
     /** A line of the program's source, as the verifier's log quotes it from the program's line info. */
-    public record SourceLine(String file, int line, String text) {
+    public record SourceLine(String file, int line, String text) implements java.io.Serializable {
         @Override
         public String toString() {
             return file + ":" + line + ": " + text;

@@ -26,6 +26,24 @@ class VerifierExceptionTest {
     }
 
     @Test
+    void namesTheSourceLineOfTheFailingInstruction() {
+        String log = """
+                func#0 @0
+                ; int x = 0; @ prog.bpf.c:10
+                0: (b7) r0 = 0                        ; R0_w=0
+                ; return *(int *)x; @ prog.bpf.c:12
+                1: (61) r2 = *(u32 *)(r0 +0)
+                R0 invalid mem access 'scalar'
+                """;
+        VerifierException e = new VerifierException("prog", 13, log, null);
+        VerifierException.SourceLine line = e.sourceLine().orElseThrow();
+        assertEquals(new VerifierException.SourceLine("prog.bpf.c", 12, "return *(int *)x;"), line);
+        assertTrue(e.getMessage().contains("at instruction 1, source line prog.bpf.c:12: return *(int *)x;"),
+                e.getMessage());
+        assertTrue(new VerifierException("prog", 13, LOG, null).sourceLine().isEmpty(), "no line info, no line");
+    }
+
+    @Test
     void emptyLogSaysSo() {
         VerifierException e = new VerifierException("p", 1, "", null);
         assertTrue(e.failingInstruction().isEmpty());

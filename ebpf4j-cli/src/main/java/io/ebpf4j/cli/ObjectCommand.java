@@ -59,7 +59,11 @@ final class ObjectCommand {
                     .add(p.name());
         }
         for (MapDef m : o.maps().values()) {
-            String kind = m.origin() == MapDef.Origin.DATA ? "data" : "maps";
+            String kind = switch (m.origin()) {
+                case DATA -> "data";
+                case KCONFIG -> "kconfig";
+                default -> "maps";
+            };
             String section = m.section() != null ? m.section() : m.origin() == MapDef.Origin.BTF ? ".maps" : "maps";
             byName.computeIfAbsent(section, s -> new Section(s, kind, new ArrayList<>())).members().add(m.name());
         }

@@ -78,6 +78,7 @@ public final class BtfSanitizer {
         BtfEditor e = BtfEditor.of(raw);
         Btf btf = e.btf();
         int enum64Placeholder = 0;
+        int anonParam = 0;
         int last = btf.lastTypeId();
         for (int id = btf.firstTypeId(); id <= last; id++) {
             BtfKind kind = btf.kind(id);
@@ -107,8 +108,19 @@ public final class BtfSanitizer {
                 e.replaceInString(e.word(id, BtfEditor.NAME_OFF), '?', '_');
             } else if (!s.func() && kind == BtfKind.FUNC_PROTO) {
                 // Parameters {name_off, type} read as enumerators {name_off, value}; the kernel wants size 4.
+                // Enumerators need names: unnamed parameters get one (libbpf leaves them empty, which the
+                // kernel refuses).
                 e.setInfo(id, BtfWriter.KIND_ENUM, vlen, false);
                 e.setWord(id, BtfEditor.SIZE_OR_TYPE, Integer.BYTES);
+                for (int j = 0; j < vlen; j++) {
+                    int at = BtfEditor.EXTRA + j * 8;
+                    if (e.word(id, at) == 0) {
+                        if (anonParam == 0) {
+                            anonParam = e.addString("anon_param");
+                        }
+                        e.setWord(id, at, anonParam);
+                    }
+                }
             } else if (!s.func() && kind == BtfKind.FUNC) {
                 e.setInfo(id, BtfWriter.KIND_TYPEDEF, 0, false);
             } else if (!s.funcGlobal() && kind == BtfKind.FUNC) {

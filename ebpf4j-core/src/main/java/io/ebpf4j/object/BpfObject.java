@@ -371,7 +371,9 @@ public final class BpfObject implements AutoCloseable {
                 .withKernVersion(spec.kernelVersion());
         int level = def.logLevel() != 0 ? def.logLevel() : options.logLevel();
         LoadOptions lo = LoadOptions.DEFAULT.withLogLevel(level);
-        if (btf != null && !linked.funcInfo().isEmpty()) {
+        // Without BTF_FUNC the sanitizer turned functions into typedefs: no func or line info then (as libbpf).
+        if (btf != null && !linked.funcInfo().isEmpty()
+                && io.ebpf4j.features.Features.misc(io.ebpf4j.features.MiscFeature.BTF_FUNC).supported()) {
             lo = lo.withBtfFd(btf.fd()).withFuncInfo(funcInfo(linked.funcInfo()));
             if (!linked.lineInfo().isEmpty()) {
                 lo = lo.withLineInfo(lineInfo(linked.lineInfo()));

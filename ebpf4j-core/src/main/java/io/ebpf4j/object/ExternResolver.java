@@ -117,7 +117,7 @@ final class ExternResolver implements AutoCloseable {
             }
             if (e.name().startsWith("CONFIG_")) {
                 if (config == null) {
-                    config = Kconfig.running();
+                    config = configFor(externs);
                 }
                 String v = config.get(e.name());
                 if (v != null) {
@@ -131,7 +131,7 @@ final class ExternResolver implements AutoCloseable {
                 case "LINUX_KERNEL_VERSION" -> value = Kconfig.kernelVersion(Kconfig.release());
                 case "LINUX_HAS_BPF_COOKIE" -> value = Features.helper(ProgramType.TRACEPOINT,
                         Helpers.id("get_attach_cookie").orElseThrow()).supported() ? 1 : 0;
-                case "LINUX_HAS_SYSCALL_WRAPPER" -> value = kallsymsHas(syscallPrefix() + "bpf") ? 1 : 0;
+                case "LINUX_HAS_SYSCALL_WRAPPER" -> value = hasSyscallWrapper() ? 1 : 0;
                 default -> {
                     if (!e.name().startsWith("LINUX_") || !e.weak()) {
                         throw new BpfException("loading object '" + object + "': kconfig extern '" + e.name()
@@ -143,6 +143,23 @@ final class ExternResolver implements AutoCloseable {
             }
             Kconfig.setNumber(kconfig, e, value);
             resolved.put(e.name(), new Resolved(true, 0, 0, 0, 0));
+        }
+    }
+
+    /**
+     * The running kernel's configuration; when there is none and every CONFIG_ extern is weak, an empty one
+     * (they all read zero), else the error that says where it looked.
+     */
+    private static Map<String, String> configFor(List<Externs.Extern> externs) {
+        try {
+            return Kconfig.running();
+        } catch (BpfException e) {
+            boolean allWeak = externs.stream().filter(x -> x.kind() == Externs.Kind.KCONFIG
+                    && x.name().startsWith("CONFIG_")).allMatch(Externs.Extern::weak);
+            if (allWeak) {
+                return Map.of();
+            }
+            throw e;
         }
     }
 
@@ -176,12 +193,55 @@ final class ExternResolver implements AutoCloseable {
         }
     }
 
-    private boolean kallsymsHas(String name) {
+    /**
+     * Whether syscalls enter through the architecture's wrappers ({@code __x64_sys_bpf}): kernel BTF lists the
+     * function when it has it (cheap, mapped once per process); else kallsyms (reading it costs ~0.1 s).
+     */
+    private boolean hasSyscallWrapper() {
+        String name = syscallPrefix() + "bpf";
+        try {
+            if (Btf.loadKernel().find(name, BtfKind.FUNC).isPresent()) {
+                return true;
+            }
+        } catch (io.ebpf4j.UnsupportedFeatureException noKernelBtf) {
+            // fall back to kallsyms
+        }
         return kallsyms(Set.of(name)).containsKey(name);
     }
 
-    /** Addresses of the named symbols; a name with two different addresses is ambiguous, as libbpf says. */
+    /** What this load looks up in kallsyms, read in one pass on first use. */
+    private Map<String, Long> kallsymsFound;
+
+    /** Addresses of those of the named symbols kallsyms lists. */
     private Map<String, Long> kallsyms(Set<String> names) {
+        if (kallsymsFound == null) {
+            kallsymsFound = readKallsyms(kallsymsWanted());
+        }
+        Map<String, Long> out = new HashMap<>();
+        for (String n : names) {
+            Long addr = kallsymsFound.get(n);
+            if (addr != null) {
+                out.put(n, addr);
+            }
+        }
+        return out;
+    }
+
+    /** Every name this load may need from kallsyms: typeless and typed ksyms and the syscall wrapper probe. */
+    private Set<String> kallsymsWanted() {
+        Set<String> wanted = new HashSet<>();
+        for (Externs.Extern e : externs) {
+            if (e.kind() == Externs.Kind.KSYM) {
+                wanted.add(e.name());
+            } else if (e.name().equals("LINUX_HAS_SYSCALL_WRAPPER")) {
+                wanted.add(syscallPrefix() + "bpf");
+            }
+        }
+        return wanted;
+    }
+
+    /** Addresses of the named symbols; a name with two different addresses is ambiguous, as libbpf says. */
+    private Map<String, Long> readKallsyms(Set<String> names) {
         Map<String, Long> out = new HashMap<>();
         try (BufferedReader in = Files.newBufferedReader(KALLSYMS)) {
             String line;
@@ -234,6 +294,37 @@ final class ExternResolver implements AutoCloseable {
         }
         if (!rest.isEmpty()) {
             searchModules(rest);
+        }
+        placeableVariables(wanted);
+    }
+
+    /**
+     * The kernel places a typed variable through kallsyms, which lists variables only with CONFIG_KALLSYMS_ALL:
+     * one it does not list cannot load, so it counts as missing (a weak one reads as zero; a strong one is an
+     * error that says why) instead of failing in the verifier with ENOENT.
+     */
+    private void placeableVariables(List<Externs.Extern> wanted) {
+        Set<String> vars = new HashSet<>();
+        for (Externs.Extern e : wanted) {
+            if (e.kind() == Externs.Kind.KSYM && resolved.containsKey(e.name())) {
+                vars.add(e.name());
+            }
+        }
+        if (vars.isEmpty()) {
+            return;
+        }
+        Map<String, Long> listed = kallsyms(vars);
+        for (Externs.Extern e : wanted) {
+            if (vars.contains(e.name()) && !listed.containsKey(e.name())) {
+                resolved.remove(e.name());
+                if (!e.weak()) {
+                    throw new BpfException("loading object '" + object + "': typed ksym '" + e.name() + "' is in the "
+                            + "kernel's BTF, but the kernel finds a variable's address through kallsyms, and "
+                            + KALLSYMS + " does not list it (a kernel without CONFIG_KALLSYMS_ALL lists no variables): "
+                            + "declare it __weak and guard its use with bpf_ksym_exists(), or use a kernel with "
+                            + "CONFIG_KALLSYMS_ALL");
+                }
+            }
         }
     }
 
@@ -401,10 +492,8 @@ final class ExternResolver implements AutoCloseable {
         if (!m.find()) {
             return "";
         }
-        return "typed ksym '" + m.group(1) + "' is in the kernel's BTF, but the kernel finds its address through "
-                + "kallsyms, and " + KALLSYMS + " does not list it (a kernel without CONFIG_KALLSYMS_ALL lists no "
-                + "variables): declare it __weak and test bpf_ksym_exists(), or use a kernel with "
-                + "CONFIG_KALLSYMS_ALL\n";
+        return "the kernel could not find the address of '" + m.group(1) + "' in kallsyms (a kernel without "
+                + "CONFIG_KALLSYMS_ALL lists no variables)\n";
     }
 
     /** The missing weak kfunc a verifier log's {@code unknown#N} call names, or null. */

@@ -89,10 +89,18 @@ final class ObjectReader {
             if (btf != null) {
                 elf.section(".BTF.ext").ifPresent(s -> btfExt = BtfExt.parse(s.bytes(), btf));
             }
-            List<Externs.Extern> externs = Externs.collect(symbols, btf);
-            byte[] loadableBtf = elf.section(".BTF").map(this::fixedUpBtf).orElse(null);
-            if (loadableBtf != null) {
-                loadableBtf = Externs.fixupBtf(loadableBtf, externs);
+            List<Externs.Extern> externs;
+            byte[] loadableBtf;
+            try {
+                externs = Externs.collect(symbols, btf);
+                loadableBtf = elf.section(".BTF").map(this::fixedUpBtf).orElse(null);
+                if (loadableBtf != null) {
+                    loadableBtf = Externs.fixupBtf(loadableBtf, externs);
+                }
+            } catch (IllegalArgumentException | IndexOutOfBoundsException | ClassCastException e) {
+                // BTF whose ids point at the wrong kinds of types: the file's error, said as such.
+                throw new ObjectFormatException(".BTF", -1, "inconsistent BTF for the object's externs or data "
+                        + "sections: " + e.getMessage());
             }
             readBtfMaps();
             readLegacyMaps();
@@ -130,16 +138,25 @@ final class ObjectReader {
                 }
                 int record = btf.recordOffset(id);
                 seg.set(u32, record + DATASEC_SIZE, (int) sec.size());
-                for (int i = 0; i < ds.vars().size(); i++) {
-                    BtfType.VarSecinfo vs = ds.vars().get(i);
+                List<BtfType.VarSecinfo> placed = new ArrayList<>();
+                for (BtfType.VarSecinfo vs : ds.vars()) {
                     String var = btf.nameOf(vs.type());
+                    int offset = vs.offset();
                     for (Symbol sym : symbols) {
                         if (sym.sectionIndex() == sec.index() && sym.name().equals(var)) {
-                            seg.set(u32, record + DATASEC_VARS + (long) i * VAR_SECINFO + VAR_SECINFO_OFFSET,
-                                    (int) sym.value());
+                            offset = (int) sym.value();
                             break;
                         }
                     }
+                    placed.add(new BtfType.VarSecinfo(vs.type(), offset, vs.size()));
+                }
+                // The kernel wants a DATASEC's variables in offset order (libbpf sorts them too).
+                placed.sort(java.util.Comparator.comparingInt(BtfType.VarSecinfo::offset));
+                for (int i = 0; i < placed.size(); i++) {
+                    long at = record + DATASEC_VARS + (long) i * VAR_SECINFO;
+                    seg.set(u32, at, placed.get(i).type());
+                    seg.set(u32, at + VAR_SECINFO_OFFSET, placed.get(i).offset());
+                    seg.set(u32, at + 2 * VAR_SECINFO_OFFSET, placed.get(i).size());
                 }
             }
             return raw;

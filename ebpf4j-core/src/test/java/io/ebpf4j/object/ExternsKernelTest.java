@@ -2,10 +2,10 @@ package io.ebpf4j.object;
 
 import io.ebpf4j.BpfException;
 import io.ebpf4j.KernelAccess;
-import io.ebpf4j.VerifierException;
 import io.ebpf4j.asm.Instruction;
 import io.ebpf4j.btf.Btf;
 import io.ebpf4j.btf.BtfKind;
+import io.ebpf4j.btf.BtfType;
 import io.ebpf4j.map.MapInfo;
 import io.ebpf4j.program.TestRun;
 import io.ebpf4j.testing.BpfC;
@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.zip.GZIPInputStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -133,6 +134,30 @@ class ExternsKernelTest {
         Externs.Extern kfunc = externs.stream().filter(e -> e.name().equals("bpf_task_from_pid")).findFirst().orElseThrow();
         assertEquals(Externs.Kind.KFUNC, kfunc.kind());
         assertTrue(externs.stream().filter(e -> e.name().startsWith("ebpf4j_no_such")).allMatch(Externs.Extern::weak));
+
+        // The BTF the kernel gets: .kconfig placed like the map, .ksyms only allocated 4-byte variables.
+        Btf fixed = Btf.parse(spec.loadableBtf());
+        BtfType.Datasec kconfig = (BtfType.Datasec) fixed.type(fixed.find(".kconfig", BtfKind.DATASEC).orElseThrow());
+        assertEquals(Externs.kconfigSize(externs), kconfig.size());
+        int last = -1;
+        for (BtfType.VarSecinfo vs : kconfig.vars()) {
+            assertTrue(vs.offset() > last, "sorted by offset");
+            last = vs.offset();
+            BtfType.Var v = (BtfType.Var) fixed.type(vs.type());
+            assertEquals(BtfType.Linkage.GLOBAL, v.linkage());
+            assertEquals(externs.stream().filter(e -> e.name().equals(v.name())).findFirst().orElseThrow().offset(),
+                    vs.offset());
+        }
+        BtfType.Datasec ksyms = (BtfType.Datasec) fixed.type(fixed.find(".ksyms", BtfKind.DATASEC).orElseThrow());
+        for (BtfType.VarSecinfo vs : ksyms.vars()) {
+            BtfType.Var v = assertInstanceOf(BtfType.Var.class, fixed.type(vs.type()));
+            assertEquals(BtfType.Linkage.GLOBAL, v.linkage());
+            assertEquals(4, vs.size());
+        }
+        assertTrue(ksyms.vars().stream().anyMatch(vs -> fixed.nameOf(vs.type()).equals("dummy_ksym")),
+                "kfuncs stand in the DATASEC as dummy_ksym");
+        BtfType.Func kfuncType = (BtfType.Func) fixed.type(fixed.find("bpf_task_from_pid", BtfKind.FUNC).orElseThrow());
+        assertEquals(BtfType.Linkage.GLOBAL, kfuncType.linkage());
     }
 
     private static boolean kallsymsListsVariables() throws IOException {
@@ -159,46 +184,86 @@ class ExternsKernelTest {
         Assumptions.assumeFalse(kallsymsListsVariables(), "this kernel lists variables in kallsyms: "
                 + "typedPerCpuKsymsLoadAndRead loads them");
         ObjectSpec spec = ObjectSpec.read(BpfC.object("externs", "TYPED_KSYM"));
-        VerifierException e = assertThrows(VerifierException.class, () -> BpfObject.load(spec).close());
+        BpfException e = assertThrows(BpfException.class, () -> BpfObject.load(spec).close());
         assertTrue(e.getMessage().contains("typed ksym 'bpf_prog_active'"), e.getMessage());
         assertTrue(e.getMessage().contains("CONFIG_KALLSYMS_ALL"), e.getMessage());
     }
 
     @Test
-    void resolvedInstructionsCarryKernelIds() {
-        ObjectSpec spec = ObjectSpec.read(BpfC.object("externs", "TYPED_KSYM"));
+    void aWeakTypedKsymLoadsEitherWay() throws IOException {
+        try (BpfObject obj = BpfObject.load(ObjectSpec.read(BpfC.object("externs", "WEAK_TYPED_KSYM")))) {
+            assertEquals(0, obj.program("read_externs").testRun(TestRun.withContext(pidContext())).retval());
+            if (kallsymsListsVariables()) {
+                assertEquals(1, obj.variableLong("weak_typed_exists"));
+                assertTrue(obj.variableLong("prog_active") >= 0);
+            } else {
+                assertEquals(0, obj.variableLong("weak_typed_exists"), "not placeable here: treated as missing");
+                assertEquals(-1, obj.variableLong("prog_active"), "the guarded read did not run");
+            }
+        }
+    }
+
+    @Test
+    void resolvedInstructionsCarryKernelIds() throws IOException {
+        boolean typedVars = kallsymsListsVariables();
+        ObjectSpec spec = ObjectSpec.read(BpfC.object("externs", typedVars ? "TYPED_KSYM" : null));
         Btf vmlinux = Btf.loadKernel();
         int taskFromPid = vmlinux.find("bpf_task_from_pid", BtfKind.FUNC).orElseThrow();
         int runqueues = vmlinux.find("runqueues", BtfKind.VAR).orElseThrow();
         List<Instruction> slots = new java.util.ArrayList<>(spec.link("read_externs").slots());
+        java.util.Set<String> seen = new java.util.HashSet<>();
         try (ExternResolver r = ExternResolver.resolve(spec.name(), spec.externs(), spec.btf())) {
-            boolean sawKfunc = false;
-            boolean sawTyped = false;
             for (Reloc rel : spec.link("read_externs").relocations()) {
-                if (rel instanceof Reloc.Extern x) {
-                    r.apply(slots, x, 99, "read_externs");
-                    Instruction i = slots.get(x.insn());
-                    if (x.name().equals("bpf_task_from_pid")) {
+                if (!(rel instanceof Reloc.Extern x)) {
+                    continue;
+                }
+                r.apply(slots, x, 99, "read_externs");
+                Instruction i = slots.get(x.insn());
+                String what = x.name() + (x.call() ? " call" : " load");
+                switch (what) {
+                    case "bpf_task_from_pid call" -> {
                         assertEquals(ExternResolver.PSEUDO_KFUNC_CALL, i.src());
                         assertEquals(taskFromPid, (int) i.imm());
                         assertEquals(0, i.offset(), "vmlinux kfuncs use fd_array index 0");
-                        sawKfunc = true;
-                    } else if (x.name().equals("runqueues")) {
+                    }
+                    case "bpf_task_acquire load" -> {
+                        assertEquals(ExternResolver.PSEUDO_BTF_ID, i.src(), "a kfunc's address");
+                        assertEquals(vmlinux.find("bpf_task_acquire", BtfKind.FUNC).orElseThrow(), i.immLo());
+                        assertEquals(0, i.immHi(), "vmlinux: no BTF object fd");
+                    }
+                    case "runqueues load" -> {
                         assertEquals(ExternResolver.PSEUDO_BTF_ID, i.src());
                         assertEquals(runqueues, i.immLo());
-                        assertEquals(0, i.immHi(), "vmlinux: no BTF object fd");
-                        sawTyped = true;
-                    } else if (x.name().equals("bpf_ebpf4j_no_such_kfunc") && x.call()) {
+                        assertEquals(0, i.immHi());
+                    }
+                    case "bpf_ebpf4j_no_such_kfunc call" -> {
                         assertEquals(0, i.src());
                         assertTrue(i.imm() >= ExternResolver.POISON_KFUNC_BASE, "poisoned call " + i);
-                    } else if (x.name().equals("CONFIG_HZ")) {
+                    }
+                    case "bpf_ebpf4j_no_such_kfunc load", "ebpf4j_no_such_symbol load" -> {
+                        assertEquals(0, i.src());
+                        assertEquals(0, i.imm(), "a missing weak extern's address is 0");
+                    }
+                    case "__x64_sys_bpf load" -> {
+                        assertEquals(0, i.src());
+                        assertEquals(kallsyms("__x64_sys_bpf"), i.imm());
+                    }
+                    case "CONFIG_HZ load" -> {
                         assertEquals(BpfObject.PSEUDO_MAP_VALUE, i.src());
-                        assertEquals(99, i.immLo());
+                        assertEquals(99, i.immLo(), "the .kconfig map's fd");
+                        int offset = spec.externs().stream().filter(e -> e.name().equals("CONFIG_HZ")).findFirst()
+                                .orElseThrow().offset();
+                        assertEquals(offset, i.immHi());
+                    }
+                    default -> {
                     }
                 }
+                seen.add(what);
             }
-            assertTrue(sawKfunc && sawTyped);
         }
+        assertTrue(seen.containsAll(List.of("bpf_task_from_pid call", "bpf_task_acquire load",
+                "bpf_ebpf4j_no_such_kfunc call", "__x64_sys_bpf load", "CONFIG_HZ load")), seen.toString());
+        assertEquals(typedVars, seen.contains("runqueues load"));
     }
 
     @Test

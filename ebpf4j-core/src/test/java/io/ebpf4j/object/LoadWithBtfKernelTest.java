@@ -4,7 +4,9 @@ import io.ebpf4j.KernelAccess;
 import io.ebpf4j.VerifierException;
 import io.ebpf4j.btf.Btf;
 import io.ebpf4j.btf.BtfKind;
+import io.ebpf4j.btf.BtfSanitizer;
 import io.ebpf4j.btf.BtfType;
+import io.ebpf4j.btf.LoadedBtf;
 import io.ebpf4j.map.MapInfo;
 import io.ebpf4j.program.TestRun;
 import io.ebpf4j.testing.BpfC;
@@ -71,6 +73,28 @@ class LoadWithBtfKernelTest {
         assertEquals(expected, line.line(), line.toString());
         assertTrue(line.text().contains("*((int *)p + 2)"), line.toString());
         assertTrue(e.getMessage().contains("btf_load.bpf.c:" + expected), e.getMessage());
+    }
+
+    @Test
+    void objectBtfDowngradedForTheOldestKernelsStillLoads() {
+        BtfSanitizer.Support none = new BtfSanitizer.Support(false, false, false, false, false, false, false, false);
+        for (String fixture : List.of("externs", "btf_load")) {
+            byte[] raw = ObjectSpec.read(BpfC.object(fixture)).loadableBtf();
+            try (LoadedBtf asIs = LoadedBtf.load(raw)) {
+                assertTrue(asIs.info().id() > 0, fixture + ": extern fixups make the object's BTF loadable");
+            }
+            byte[] old = BtfSanitizer.sanitize(raw, none);
+            try (LoadedBtf downgraded = LoadedBtf.load(old)) {
+                assertTrue(downgraded.info().id() > 0);
+            }
+            Btf b = Btf.parse(old);
+            for (int id = b.firstTypeId(); id <= b.lastTypeId(); id++) {
+                BtfKind k = b.kind(id);
+                assertTrue(k != BtfKind.DATASEC && k != BtfKind.VAR && k != BtfKind.FUNC && k != BtfKind.FUNC_PROTO
+                        && k != BtfKind.DECL_TAG && k != BtfKind.TYPE_TAG && k != BtfKind.ENUM64
+                        && k != BtfKind.FLOAT, fixture + ": type " + id + " is still a " + k);
+            }
+        }
     }
 
     @Test

@@ -23,7 +23,7 @@ class ObjectFuzzTest {
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void mutatedObjectsFailOnlyWithTypedErrors() throws Exception {
-        for (String fixture : List.of("objects", "advanced", "legacy_maps")) {
+        for (String fixture : List.of("objects", "advanced", "legacy_maps", "externs", "btf_load")) {
             byte[] original = Files.readAllBytes(BpfC.object(fixture));
             Random random = new Random(fixture.hashCode());
             List<long[]> targets = interesting(original);
