@@ -30,7 +30,7 @@ class GlobalDataFormatKernelTest {
 
     @Test
     void bssIsFormattedVariableByVariable() throws IOException {
-        ObjectSpec spec = ObjectSpec.read(BpfC.object("core_task"));
+        ObjectSpec spec = ObjectSpec.read(BpfC.object("vmlinux_task"));
         Btf btf = Btf.parse(spec.loadableBtf());
         int bss = btf.find(".bss", BtfKind.DATASEC).orElseThrow();
         try (BpfObject obj = BpfObject.load(spec)) {
