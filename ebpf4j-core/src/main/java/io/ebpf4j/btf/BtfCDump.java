@@ -574,7 +574,7 @@ public final class BtfCDump {
                 long btfSize = sizeOrZero(m.type());
                 sb.append(";");
                 indent(lvl + 1);
-                sb.append("char ").append(m.name().isEmpty() ? "" : m.name()).append("___va_list_pad[")
+                sb.append("char ").append(m.name()).append("___va_list_pad[")
                         .append(btfSize).append(" - sizeof(").append(VA_LIST_BUILTIN).append(")]");
             }
             if (bits != 0) {

@@ -106,9 +106,9 @@ class BtfCDumpKernelTest {
     @Test
     void matchesBpftoolForWellKnownTypes() throws IOException, InterruptedException {
         Btf btf = kernel();
-        Path bpftool = Path.of("/usr/sbin/bpftool");
-        Assumptions.assumeTrue(Files.isExecutable(bpftool), "bpftool is not installed: nothing to compare with");
-        Process p = new ProcessBuilder(bpftool.toString(), "btf", "dump", "file", VMLINUX.toString(), "format", "c")
+        String bpftool = CLayout.onPath("bpftool");
+        Assumptions.assumeTrue(bpftool != null, "bpftool is not installed: nothing to compare with");
+        Process p = new ProcessBuilder(bpftool, "btf", "dump", "file", VMLINUX.toString(), "format", "c")
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String theirs = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(120, TimeUnit.SECONDS));

@@ -21,10 +21,21 @@ final class CLayout {
     private CLayout() {
     }
 
-    static final String CLANG = "/usr/bin/clang-19";
+    /** clang-19 from the PATH, or null when it is not installed. */
+    static final String CLANG = onPath("clang-19");
 
     static boolean haveClang() {
-        return Files.isExecutable(Path.of(CLANG));
+        return CLANG != null;
+    }
+
+    /** The executable {@code tool} on the PATH, or null. */
+    static String onPath(String tool) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) {
+                return Path.of(dir, tool).toString();
+            }
+        }
+        return null;
     }
 
     /** Dumps {@code btf}, compiles the layout asserts, fails with clang's errors if any does not hold. */
