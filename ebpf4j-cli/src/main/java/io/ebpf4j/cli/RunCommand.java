@@ -75,6 +75,12 @@ final class RunCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         ObjectSpec objectSpec = file == null ? bundled() : ObjectSpec.read(file);
         Btf btf = objectSpec.btf();
+        for (String named : records.keySet()) {
+            if (!objectSpec.maps().containsKey(named)) {
+                throw new BpfException("--record " + named + "=...: the object has no map '" + named + "' (it has "
+                        + String.join(", ", objectSpec.maps().keySet()) + ")");
+            }
+        }
         EventPrinter printer = new EventPrinter(out);
         List<AutoCloseable> sources = new ArrayList<>();
         try (BpfObject object = BpfObject.load(objectSpec); Links.Attached attached = Links.attachAll(object)) {
@@ -98,12 +104,6 @@ final class RunCommand implements Callable<Integer> {
                 } else if (type == MapType.PERF_EVENT_ARRAY) {
                     perfs.add(Map.entry(m.getKey(), PerfBuffer.open(m.getValue())));
                     sources.add(perfs.getLast().getValue());
-                }
-            }
-            for (String named : records.keySet()) {
-                if (!object.maps().containsKey(named)) {
-                    throw new BpfException("--record " + named + "=...: the object has no map '" + named + "' (it has "
-                            + String.join(", ", object.maps().keySet()) + ")");
                 }
             }
             if (ringCount > 0) {
