@@ -23,7 +23,6 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * A perf buffer over a {@code BPF_MAP_TYPE_PERF_EVENT_ARRAY} map, like libbpf's {@code perf_buffer}: for each
@@ -48,7 +47,6 @@ public final class PerfBuffer implements AutoCloseable {
     private static final int RECORD_SAMPLE = 9;
     /** {@code struct perf_event_header}: u32 type, u16 misc, u16 size. */
     private static final long HEADER_TYPE = 0;
-    private static final long HEADER_SIZE = 6;
     private static final int HEADER_BYTES = 8;
     /** A record's size is a u16: the largest a scratch copy must hold. */
     private static final int MAX_RECORD = 0xFFFF;
@@ -197,7 +195,8 @@ public final class PerfBuffer implements AutoCloseable {
     private static void fill(MemorySegment a, Options o) {
         a.set(JAVA_INT, PerfEvent.ATTR.offset("type"), PerfEvent.TYPE_SOFTWARE);
         a.set(JAVA_LONG, PerfEvent.ATTR.offset("config"), PerfEvent.COUNT_SW_BPF_OUTPUT);
-        a.set(JAVA_LONG, PerfEvent.ATTR.offset("sample_period"), 1L);
+        // No sample period (as libbpf): bpf_perf_event_output writes samples directly, and a period of 1 would only
+        // make the event a sampling one.
         a.set(JAVA_LONG, PerfEvent.ATTR.offset("sample_type"), PerfEvent.SAMPLE_RAW);
         // wakeup_events and wakeup_watermark share one field; the watermark flag says which it is.
         if (o.watermarkBytes() > 0) {
@@ -279,38 +278,43 @@ public final class PerfBuffer implements AutoCloseable {
 
     /** Reads one ring from our tail to the kernel's head, then publishes the tail (release). */
     private int read(CpuRing r, SampleHandler handler) {
-        long head = (long) LONG.getAcquire(r.meta, DATA_HEAD);
-        long tail = r.meta.get(JAVA_LONG, DATA_TAIL);
-        MemorySegment data = r.data;
-        long ringSize = data.byteSize();
+        // Locals: the JIT reloads fields after every acquire load, locals it keeps in registers.
+        final MemorySegment data = r.data;
+        final MemorySegment meta = r.meta;
+        final long mask = r.mask;
+        final int cpu = r.cpu;
+        long head = (long) LONG.getAcquire(meta, DATA_HEAD);
+        long tail = meta.get(JAVA_LONG, DATA_TAIL);
         int n = 0;
         try {
             while (tail < head) {
-                long offset = tail & r.mask;
-                // The 8-byte header never wraps: records are 8-byte multiples and the ring a power of two.
-                int size = Short.toUnsignedInt(data.get(JAVA_SHORT, offset + HEADER_SIZE));
-                int type = data.get(JAVA_INT, offset + HEADER_TYPE);
-                if (size < HEADER_BYTES) {
-                    throw malformed(r, size, tail);
-                }
+                long offset = tail & mask;
+                // The 8-byte header never wraps: records are 8-byte multiples and the ring a power of two. One
+                // load: u32 type, u16 misc, u16 size.
+                long header = data.get(JAVA_LONG, offset);
+                int type = (int) header;
+                int size = (int) (header >>> 48);
                 tail += size;
-                if (type == RECORD_SAMPLE && size <= ringSize - offset) {
+                if (type == RECORD_SAMPLE && size >= HEADER_BYTES + 4 && offset + size <= mask + 1) {
                     // The common case, kept small so that the view and the handler call compile to little.
                     int raw = data.get(JAVA_INT, offset + HEADER_BYTES);
                     n++;
-                    handler.accept(r.cpu, data.asSlice(offset + HEADER_BYTES + 4, Math.min(raw, size - HEADER_BYTES - 4)));
+                    handler.accept(cpu, data.asSlice(offset + HEADER_BYTES + 4, Math.min(raw, size - HEADER_BYTES - 4)));
                 } else {
-                    n += other(r, handler, offset, size, type);
+                    n += other(r, handler, offset, size, type, tail - size);
                 }
             }
         } finally {
-            LONG.setRelease(r.meta, DATA_TAIL, tail);
+            LONG.setRelease(meta, DATA_TAIL, tail);
         }
         return n;
     }
 
     /** A record that wraps around the ring's end, a lost-sample report, or a type we skip; returns samples handed. */
-    private int other(CpuRing r, SampleHandler handler, long offset, int size, int type) {
+    private int other(CpuRing r, SampleHandler handler, long offset, int size, int type, long position) {
+        if (size < HEADER_BYTES) {
+            throw malformed(r, size, position);
+        }
         MemorySegment rec;
         long toEnd = r.data.byteSize() - offset;
         if (size <= toEnd) {
