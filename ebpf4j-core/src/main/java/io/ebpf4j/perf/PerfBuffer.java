@@ -195,8 +195,7 @@ public final class PerfBuffer implements AutoCloseable {
     private static void fill(MemorySegment a, Options o) {
         a.set(JAVA_INT, PerfEvent.ATTR.offset("type"), PerfEvent.TYPE_SOFTWARE);
         a.set(JAVA_LONG, PerfEvent.ATTR.offset("config"), PerfEvent.COUNT_SW_BPF_OUTPUT);
-        // No sample period (as libbpf): bpf_perf_event_output writes samples directly, and a period of 1 would only
-        // make the event a sampling one.
+        // No sample period, as libbpf: bpf_perf_event_output writes samples itself, whatever the period.
         a.set(JAVA_LONG, PerfEvent.ATTR.offset("sample_type"), PerfEvent.SAMPLE_RAW);
         // wakeup_events and wakeup_watermark share one field; the watermark flag says which it is.
         if (o.watermarkBytes() > 0) {
