@@ -235,7 +235,7 @@ public final class PerfBuffer implements AutoCloseable {
      */
     public int poll(Duration timeout, SampleHandler handler) {
         Objects.requireNonNull(handler, "handler");
-        int ms = timeoutMillis(timeout);
+        int ms = Epoll.timeoutMillis(timeout);
         lock.lock();
         try {
             if (closed) {
@@ -354,22 +354,6 @@ public final class PerfBuffer implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-    }
-
-    private static int timeoutMillis(Duration timeout) {
-        if (timeout.isNegative()) {
-            throw new IllegalArgumentException("negative timeout " + timeout);
-        }
-        if (timeout.isZero()) {
-            return 0;
-        }
-        long ms;
-        try {
-            ms = timeout.plusNanos(999_999).toMillis();
-        } catch (ArithmeticException e) {
-            ms = Integer.MAX_VALUE;
-        }
-        return (int) Math.min(ms, Integer.MAX_VALUE);
     }
 
     public boolean isClosed() {
