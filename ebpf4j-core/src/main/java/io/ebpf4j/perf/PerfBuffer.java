@@ -181,7 +181,12 @@ public final class PerfBuffer implements AutoCloseable {
             return new PerfBuffer(map, rings.toArray(CpuRing[]::new), epoll, arena, options.lostHandler());
         } catch (RuntimeException | Error e) {
             for (CpuRing r : rings) {
-                map.delete(key(r.cpu));
+                // A failing delete must not keep the other events open or hide the first failure.
+                try {
+                    map.delete(key(r.cpu));
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
                 r.event.close();
             }
             if (epoll != null) {
