@@ -361,6 +361,7 @@ public final class PerfBuffer implements AutoCloseable {
         }
     }
 
+    /** Whether {@link #close()} has been called. */
     public boolean isClosed() {
         return closed;
     }

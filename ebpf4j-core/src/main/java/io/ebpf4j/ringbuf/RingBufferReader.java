@@ -185,6 +185,7 @@ public final class RingBufferReader implements AutoCloseable {
         }
     }
 
+    /** Whether {@link #close()} has been called. */
     public boolean isClosed() {
         return closed;
     }
