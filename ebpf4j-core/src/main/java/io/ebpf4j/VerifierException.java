@@ -32,6 +32,10 @@ public class VerifierException extends SyscallException {
     private final String detail;
     private final SourceLine sourceLine;
 
+    /**
+     * The kernel refused {@code program} with {@code errno}; {@code log} is the verifier's log and {@code detail}
+     * what the loader adds (may be null).
+     */
     public VerifierException(String program, int errno, String log, String detail) {
         super("BPF_PROG_LOAD", errno, program, null, message(program, errno, log, detail));
         this.program = program;

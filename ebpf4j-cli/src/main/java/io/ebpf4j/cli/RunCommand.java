@@ -134,7 +134,8 @@ final class RunCommand implements Callable<Integer> {
                       List<RecordDecoder> perfDecoders, EventPrinter printer) {
         long deadline = duration == null ? Long.MAX_VALUE : System.nanoTime() + (long) (duration * 1e9);
         Duration each = rings != null && !perfs.isEmpty() ? POLL.dividedBy(2) : POLL;
-        try (var signals = Signals.onInterrupt(() -> stop.set(true))) {
+        Signals signals = Signals.onInterrupt(() -> stop.set(true));
+        try {
             while (!stop.get() && System.nanoTime() < deadline) {
                 if (rings != null) {
                     rings.poll(each);
@@ -148,6 +149,8 @@ final class RunCommand implements Callable<Integer> {
                     sleep(each);
                 }
             }
+        } finally {
+            signals.close();
         }
         stop.set(true);
     }

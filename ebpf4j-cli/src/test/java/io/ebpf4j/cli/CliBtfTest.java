@@ -130,7 +130,7 @@ class CliBtfTest {
         assertTrue(header.contains("\nstruct task_struct {\n"));
         assertEquals(header, ok("btf", "dump", "id", String.valueOf(vmlinuxId()), "format", "c").out(),
                 "by id, the same BTF gives the same header");
-        Path clang = onPath("clang-19");
+        Path clang = Fixtures.onPath("clang-19");
         Assumptions.assumeTrue(clang != null, "clang-19 is not installed: cannot compile vmlinux.h");
         Path dir = Files.createTempDirectory("ebpf4j-cli-vmlinux-" + ProcessHandle.current().pid());
         try {
@@ -192,15 +192,5 @@ class CliBtfTest {
                 "bpftool " + String.join(" ", args) + " failed, so there is nothing to compare with");
         assertTrue(lines.size() >= n, "bpftool printed " + lines.size() + " lines");
         return lines.subList(0, n);
-    }
-
-    /** The executable {@code tool} on the PATH, or null. */
-    private static Path onPath(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) {
-                return Path.of(dir, tool);
-            }
-        }
-        return null;
     }
 }

@@ -5,24 +5,16 @@ import io.ebpf4j.map.BpfMap;
 import io.ebpf4j.program.Program;
 import io.ebpf4j.program.TestRun;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import static io.ebpf4j.cli.CliTest.ok;
 import static io.ebpf4j.cli.CliTest.run;
@@ -33,7 +25,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code prog loadall --target-btf}: CO-RE against a BTF file rather than the running kernel's. */
 class CliCoreTest {
-    private static final String CLANG = "clang-19";
 
     @TempDir
     static Path tmp;
@@ -44,34 +35,12 @@ class CliCoreTest {
     @BeforeAll
     static void compile() throws IOException, InterruptedException {
         CliTest.kernel();
-        Assumptions.assumeTrue(Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
-                .anyMatch(d -> Files.isExecutable(Path.of(d, CLANG))), CLANG + " is not on the PATH: no BPF object");
-        Path src = tmp.resolve("cli_core.bpf.c");
-        try (InputStream in = CliCoreTest.class.getResourceAsStream("cli_core.bpf.c")) {
-            Files.copy(in, src);
-        }
-        object = tmp.resolve("cli_core.bpf.o");
-        List<String> cmd = new ArrayList<>(List.of(CLANG, "-g", "-O2", "-target", "bpf"));
-        Path multiarch = Path.of("/usr/include/" + System.getProperty("os.arch").replace("amd64", "x86_64")
-                + "-linux-gnu");
-        if (Files.isDirectory(multiarch)) {
-            cmd.add("-I" + multiarch);
-        }
-        cmd.addAll(List.of("-c", src.toString(), "-o", object.toString()));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, String.join(" ", cmd) + ":\n" + out);
+        object = Fixtures.compile("cli_core", tmp);
     }
 
     @AfterEach
     void unpin() throws IOException {
-        if (Files.exists(pinDir)) {
-            try (Stream<Path> s = Files.walk(pinDir)) {
-                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
+        Fixtures.removeTree(pinDir);
     }
 
     /** A target where cli_core_t.b is at byte 8 (the object was compiled with it at 4). */

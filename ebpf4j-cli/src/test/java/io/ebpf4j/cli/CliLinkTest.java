@@ -1,21 +1,15 @@
 package io.ebpf4j.cli;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static io.ebpf4j.cli.CliTest.ok;
@@ -26,7 +20,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code prog loadall --autoattach} and {@code link list|show|pin|detach}, against the kernel. */
 class CliLinkTest {
-    private static final String CLANG = "clang-19";
 
     @TempDir
     static Path tmp;
@@ -37,34 +30,12 @@ class CliLinkTest {
     @BeforeAll
     static void compile() throws IOException, InterruptedException {
         CliTest.kernel();
-        String path = System.getenv("PATH");
-        Assumptions.assumeTrue(path != null && Stream.of(path.split(File.pathSeparator))
-                .anyMatch(d -> Files.isExecutable(Path.of(d, CLANG))), CLANG + " is not on the PATH");
-        Path src = tmp.resolve("cli_link.bpf.c");
-        try (InputStream in = CliLinkTest.class.getResourceAsStream("cli_link.bpf.c")) {
-            Files.copy(in, src);
-        }
-        object = tmp.resolve("cli_link.bpf.o");
-        List<String> cmd = new ArrayList<>(List.of(CLANG, "-g", "-O2", "-target", "bpf"));
-        Path multiarch = Path.of("/usr/include/" + System.getProperty("os.arch").replace("amd64", "x86_64") + "-linux-gnu");
-        if (Files.isDirectory(multiarch)) {
-            cmd.add("-I" + multiarch);
-        }
-        cmd.addAll(List.of("-c", src.toString(), "-o", object.toString()));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, out);
+        object = Fixtures.compile("cli_link", tmp);
     }
 
     @AfterEach
     void unpin() throws IOException {
-        if (Files.exists(pinDir)) {
-            try (Stream<Path> s = Files.walk(pinDir)) {
-                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
+        Fixtures.removeTree(pinDir);
     }
 
     private static List<Long> linkIds() throws IOException {

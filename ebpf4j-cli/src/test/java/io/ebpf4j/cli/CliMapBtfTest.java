@@ -17,7 +17,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * with what bpftool prints for the same maps.
  */
 class CliMapBtfTest {
-    private static final Path BPFTOOL = onPath("bpftool");
+    private static final Path BPFTOOL = Fixtures.onPath("bpftool");
     private final List<AutoCloseable> made = new ArrayList<>();
     private final String tag = "b" + ProcessHandle.current().pid() % 1_000_000;
 
@@ -196,15 +195,5 @@ class CliMapBtfTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         Assumptions.assumeTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, "bpftool failed: " + cmd);
         return out;
-    }
-
-    /** The executable {@code tool} on the PATH, or null. */
-    private static Path onPath(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) {
-                return Path.of(dir, tool);
-            }
-        }
-        return null;
     }
 }

@@ -1,17 +1,12 @@
 package io.ebpf4j.cli;
 
 import io.ebpf4j.Mounts;
-import io.ebpf4j.SyscallException;
 import io.ebpf4j.link.BpfLink;
 import io.ebpf4j.link.Cgroups;
-import io.ebpf4j.map.BpfMap;
-import io.ebpf4j.map.MapSpec;
-import io.ebpf4j.map.MapType;
 import io.ebpf4j.program.AttachType;
 import io.ebpf4j.program.Program;
 import io.ebpf4j.program.ProgramSpec;
 import io.ebpf4j.program.ProgramType;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -38,13 +33,7 @@ class CliNetTest {
 
     @BeforeAll
     static void kernel() {
-        String why;
-        try (BpfMap m = BpfMap.create(MapSpec.of(MapType.ARRAY, 4, 4, 1))) {
-            why = m.isClosed() ? "could not keep a map open" : "";
-        } catch (SyscallException e) {
-            why = "BPF is not available to this process (" + e.getMessage() + ")";
-        }
-        Assumptions.assumeTrue(why.isEmpty(), why);
+        CliTest.kernel();
     }
 
     /** {@code r0 = value; exit}. */

@@ -1,21 +1,15 @@
 package io.ebpf4j.cli;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static io.ebpf4j.cli.CliTest.ok;
@@ -29,7 +23,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code cli.bpf.c}, compiled with clang-19 when it is installed.
  */
 class CliObjectTest {
-    private static final String CLANG = "clang-19";
     private static final Path BPFFS = Path.of("/sys/fs/bpf");
 
     @TempDir
@@ -43,47 +36,17 @@ class CliObjectTest {
     @BeforeAll
     static void compileObjects() throws IOException, InterruptedException {
         CliTest.kernel();
-        Assumptions.assumeTrue(onPath(CLANG), CLANG + " is not on the PATH: no BPF object to read");
-        object = compile("cli");
-        unsafeObject = compile("cli_bad");
+        object = Fixtures.compile("cli", tmp);
+        unsafeObject = Fixtures.compile("cli_bad", tmp);
     }
 
-    /** Compiles the test resource {@code <name>.bpf.c} into the temporary directory. */
     private static Path compile(String name) throws IOException, InterruptedException {
-        Path src = tmp.resolve(name + ".bpf.c");
-        try (InputStream in = CliObjectTest.class.getResourceAsStream(name + ".bpf.c")) {
-            Files.copy(in, src);
-        }
-        Path obj = tmp.resolve(name + ".bpf.o");
-        List<String> cmd = new ArrayList<>(List.of(CLANG, "-g", "-O2", "-target", "bpf"));
-        // Debian-style multiarch keeps asm/types.h under the triplet directory that -target bpf does not search.
-        Path multiarch = Path.of("/usr/include/" + System.getProperty("os.arch").replace("amd64", "x86_64")
-                + "-linux-gnu");
-        if (Files.isDirectory(multiarch)) {
-            cmd.add("-I" + multiarch);
-        }
-        cmd.addAll(List.of("-c", src.toString(), "-o", obj.toString()));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, String.join(" ", cmd) + ":\n" + out);
-        return obj;
-    }
-
-    private static boolean onPath(String tool) {
-        String path = System.getenv("PATH");
-        return path != null && Stream.of(path.split(File.pathSeparator))
-                .anyMatch(d -> Files.isExecutable(Path.of(d, tool)));
+        return Fixtures.compile(name, tmp);
     }
 
     @AfterEach
     void unpin() throws IOException {
-        if (Files.exists(pinDir)) {
-            try (Stream<Path> s = Files.walk(pinDir)) {
-                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
+        Fixtures.removeTree(pinDir);
     }
 
     /** The C header of a small object's BTF (cli_types.bpf.c: types only) is exactly the expected text. */

@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -21,11 +22,30 @@ final class Fixtures {
     private Fixtures() {
     }
 
+    /** The executable {@code tool} on the PATH, or null. */
+    static Path onPath(String tool) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) {
+                return Path.of(dir, tool);
+            }
+        }
+        return null;
+    }
+
     /** Skips the calling test, saying why, when clang-19 is not on the PATH. */
     static void assumeClang() {
-        String path = System.getenv("PATH");
-        Assumptions.assumeTrue(path != null && Stream.of(path.split(File.pathSeparator))
-                .anyMatch(d -> Files.isExecutable(Path.of(d, CLANG))), CLANG + " is not on the PATH");
+        Assumptions.assumeTrue(onPath(CLANG) != null, CLANG + " is not on the PATH: no BPF object to test with");
+    }
+
+    /** Removes {@code dir} (a pin directory in bpffs, say) and everything below it, if it exists. */
+    static void removeTree(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            try (Stream<Path> s = Files.walk(dir)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
     }
 
     /** Builds resource {@code name}.bpf.c into {@code dir}, with {@code includes} on the include path. */

@@ -1,12 +1,12 @@
 package io.ebpf4j.btf;
 
+import io.ebpf4j.kernel.CString;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.RecordComponent;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -147,13 +147,7 @@ public final class BtfRecordMapper<R extends Record> {
     private static Object value(Field f, Class<?> j, MemorySegment data) {
         return switch (f.kind()) {
             case BYTES -> data.asSlice(f.offset(), f.size()).toArray(ValueLayout.JAVA_BYTE);
-            case STRING -> {
-                int n = 0;
-                while (n < f.size() && data.get(ValueLayout.JAVA_BYTE, f.offset() + n) != 0) {
-                    n++;
-                }
-                yield new String(data.asSlice(f.offset(), n).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
-            }
+            case STRING -> CString.of(data.asSlice(f.offset(), f.size()));
             case FLOAT -> {
                 double d = f.size() == Float.BYTES ? data.get(ValueLayout.JAVA_FLOAT_UNALIGNED, f.offset())
                         : data.get(ValueLayout.JAVA_DOUBLE_UNALIGNED, f.offset());

@@ -42,6 +42,7 @@ public final class BtfValueFormatter {
     private final Btf btf;
     private final boolean little;
 
+    /** A formatter of values whose types are in {@code btf} (read in {@code btf}'s byte order). */
     public BtfValueFormatter(Btf btf) {
         this.btf = btf;
         this.little = btf.byteOrder() == ByteOrder.LITTLE_ENDIAN;

@@ -164,4 +164,25 @@ public final class Epoll implements AutoCloseable {
             arena.close();
         }
     }
+
+    /**
+     * A wait's timeout in the milliseconds {@code epoll_wait} takes: rounded up, so that a timeout below a
+     * millisecond still waits, and capped at {@link Integer#MAX_VALUE}. Zero means do not wait.
+     */
+    public static int timeoutMillis(java.time.Duration timeout) {
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("negative timeout " + timeout);
+        }
+        if (timeout.isZero()) {
+            return 0;
+        }
+        long ms;
+        try {
+            ms = timeout.plusNanos(999_999).toMillis();
+        } catch (ArithmeticException e) {
+            ms = Integer.MAX_VALUE;
+        }
+        return (int) Math.min(ms, Integer.MAX_VALUE);
+    }
+
 }

@@ -273,11 +273,7 @@ public final class Sockets {
             if (r.address() == 0) {
                 return null;
             }
-            long n = 0;
-            while (n < IF_NAMESIZE && buf.get(JAVA_BYTE, n) != 0) {
-                n++;
-            }
-            return new String(buf.asSlice(0, n).toArray(JAVA_BYTE), StandardCharsets.US_ASCII);
+            return CString.of(buf);
         } catch (Throwable t) {
             throw Scratch.rethrow(t);
         }

@@ -1,5 +1,6 @@
 package io.ebpf4j.link;
 
+import io.ebpf4j.kernel.CString;
 import io.ebpf4j.kernel.Attr;
 import io.ebpf4j.kernel.Bpf;
 import io.ebpf4j.kernel.BpfCmd;
@@ -9,13 +10,11 @@ import io.ebpf4j.program.Program;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -207,14 +206,7 @@ public class BpfLink implements Link {
     }
 
     private static String string(MemorySegment name) {
-        if (name == null) {
-            return "";
-        }
-        long n = 0;
-        while (n < name.byteSize() && name.get(JAVA_BYTE, n) != 0) {
-            n++;
-        }
-        return new String(name.asSlice(0, n).toArray(JAVA_BYTE), StandardCharsets.UTF_8);
+        return name == null ? "" : CString.of(name);
     }
 
     private static Object attachType(int value) {

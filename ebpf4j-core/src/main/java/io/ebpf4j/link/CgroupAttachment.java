@@ -14,7 +14,7 @@ import java.nio.file.Path;
  * which closing this object does ({@code BPF_PROG_DETACH} of the same program). It keeps the cgroup directory
  * and the program open for that.
  */
-public final class CgroupAttachment implements Link {
+public final class CgroupAttachment extends AbstractAttachment {
     /** How the attachment shares the hook with programs of this cgroup and its descendants. */
     public enum Mode {
         /** The only program; descendants may not attach their own ({@code 0}). */
@@ -38,16 +38,18 @@ public final class CgroupAttachment implements Link {
     private final Fd cgroup;
     private final Fd program;
     private final AttachType type;
-    private final String description;
-    private boolean closed;
 
     private CgroupAttachment(Fd cgroup, Fd program, AttachType type, String description) {
+        super(description);
         this.cgroup = cgroup;
         this.program = program;
         this.type = type;
-        this.description = description;
     }
 
+    /**
+     * Attaches {@code program} to {@code cgroup}'s {@code type} hook with PROG_ATTACH; {@code mode} says how it
+     * shares the hook with the programs of descendant cgroups.
+     */
     public static CgroupAttachment attach(Program program, Path cgroup, AttachType type, Mode mode) {
         String what = "cgroup " + type.displayName() + " '" + program.name() + "' on " + cgroup + " (prog_attach, "
                 + mode.name().toLowerCase(java.util.Locale.ROOT) + ")";
@@ -68,10 +70,9 @@ public final class CgroupAttachment implements Link {
      * until someone removes it (as {@code ip} and {@code bpftool} attachments do). Closing afterwards does nothing.
      */
     public synchronized void disown() {
-        if (closed) {
+        if (!markClosed()) {
             return;
         }
-        closed = true;
         Owned.closeAll(program, cgroup);
     }
 
@@ -100,30 +101,11 @@ public final class CgroupAttachment implements Link {
     }
 
     @Override
-    public String describe() {
-        return description;
-    }
-
-    @Override
-    public synchronized boolean isClosed() {
-        return closed;
-    }
-
-    @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    void detach() {
         try {
             Bpf.progAttach(BpfCmd.PROG_DETACH, cgroup.get(), program.get(), type.value(), 0, 0, description);
         } finally {
             Owned.closeAll(program, cgroup);
         }
-    }
-
-    @Override
-    public String toString() {
-        return description;
     }
 }

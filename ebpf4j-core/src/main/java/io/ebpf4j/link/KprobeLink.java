@@ -133,11 +133,8 @@ public final class KprobeLink {
     }
 
     static int parseFormatBit(String format, String where) {
-        if (!format.startsWith("config:")) {
-            throw new BpfException("unexpected perf PMU format '" + format + "' in " + where);
-        }
         try {
-            return Integer.parseInt(format.substring("config:".length()).trim());
+            return UprobePmu.firstBit(format);
         } catch (NumberFormatException e) {
             throw new BpfException("unexpected perf PMU format '" + format + "' in " + where, e);
         }

@@ -10,6 +10,7 @@ public final class LinkGroup implements Link {
     private final String description;
     private final List<Link> links;
 
+    /** A group of {@code links}, closed in their order; {@code description} is what {@link #describe()} says. */
     public LinkGroup(String description, List<? extends Link> links) {
         this.description = description;
         this.links = List.copyOf(links);

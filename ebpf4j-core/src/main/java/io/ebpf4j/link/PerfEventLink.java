@@ -189,9 +189,7 @@ public final class PerfEventLink implements Link {
             Mode used = mode;
             if (mode != Mode.IOCTL) {
                 try {
-                    link = new BpfLink(Bpf.linkCreate(program.fd(), perf.get(), AttachType.PERF_EVENT.value(), 0,
-                            a -> a.set(JAVA_LONG, Attr.LinkCreate.PERF_EVENT_BPF_COOKIE, cookie),
-                            Attr.LinkCreate.PERF_EVENT_BPF_COOKIE + Long.BYTES, description), description);
+                    link = new BpfLink(perfLink(program, perf, cookie, description), description);
                 } catch (SyscallException e) {
                     // Kernels before 5.15 know no perf links and answer EINVAL.
                     if (mode == Mode.BPF_LINK || e.errno() != Errno.EINVAL) {
@@ -216,6 +214,13 @@ public final class PerfEventLink implements Link {
             perf.close();
             throw e;
         }
+    }
+
+    /** A perf bpf_link (LINK_CREATE) tying {@code program} to the perf event {@code perf}, with a BPF cookie. */
+    static Fd perfLink(Program program, Fd perf, long cookie, String what) {
+        return Bpf.linkCreate(program.fd(), perf.get(), AttachType.PERF_EVENT.value(), 0,
+                a -> a.set(JAVA_LONG, Attr.LinkCreate.PERF_EVENT_BPF_COOKIE, cookie),
+                Attr.LinkCreate.PERF_EVENT_BPF_COOKIE + Long.BYTES, what);
     }
 
     /** How the program is attached: {@link Mode#BPF_LINK} or {@link Mode#IOCTL}. */

@@ -11,20 +11,22 @@ import io.ebpf4j.program.Program;
  * An {@code SK_MSG}/{@code SK_SKB} program attached to a sockmap or sockhash with {@code BPF_PROG_ATTACH}, for
  * kernels without sockmap links. Closing detaches it; it keeps the map and the program open for that.
  */
-public final class SockmapAttachment implements Link {
+public final class SockmapAttachment extends AbstractAttachment {
     private final Fd map;
     private final Fd program;
     private final AttachType type;
-    private final String description;
-    private boolean closed;
 
     private SockmapAttachment(Fd map, Fd program, AttachType type, String description) {
+        super(description);
         this.map = map;
         this.program = program;
         this.type = type;
-        this.description = description;
     }
 
+    /**
+     * Attaches {@code program} to {@code sockmap} (a SOCKMAP or SOCKHASH) as its {@code type} program, with
+     * PROG_ATTACH.
+     */
     public static SockmapAttachment attach(Program program, BpfMap sockmap, AttachType type) {
         String what = type.displayName() + " '" + program.name() + "' on map '" + sockmap.name() + "' (prog_attach)";
         Fd m = null;
@@ -41,30 +43,11 @@ public final class SockmapAttachment implements Link {
     }
 
     @Override
-    public String describe() {
-        return description;
-    }
-
-    @Override
-    public synchronized boolean isClosed() {
-        return closed;
-    }
-
-    @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    void detach() {
         try {
             Bpf.progAttach(BpfCmd.PROG_DETACH, map.get(), program.get(), type.value(), 0, 0, description);
         } finally {
             Owned.closeAll(program, map);
         }
-    }
-
-    @Override
-    public String toString() {
-        return description;
     }
 }

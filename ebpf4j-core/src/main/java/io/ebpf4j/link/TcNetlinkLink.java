@@ -12,23 +12,21 @@ import java.util.List;
  * Closing removes the filter, and the qdisc too when this object added it and no filter is left on it. The
  * filter holds its own reference to the program; it cannot be pinned.
  */
-public final class TcNetlinkLink implements Link {
+public final class TcNetlinkLink extends AbstractAttachment {
     private final Netlink netlink;
     private final int ifindex;
     private final TcDirection direction;
     private final RtNetlink.TcFilter filter;
     private final boolean addedQdisc;
-    private final String description;
-    private boolean closed;
 
     private TcNetlinkLink(Netlink netlink, int ifindex, TcDirection direction, RtNetlink.TcFilter filter,
                           boolean addedQdisc, String description) {
+        super(description);
         this.netlink = netlink;
         this.ifindex = ifindex;
         this.direction = direction;
         this.filter = filter;
         this.addedQdisc = addedQdisc;
-        this.description = description;
     }
 
     /** Attaches with the priority and handle the kernel picks. */
@@ -98,29 +96,14 @@ public final class TcNetlinkLink implements Link {
      * until someone removes it (as {@code ip} and {@code bpftool} attachments do). Closing afterwards does nothing.
      */
     public synchronized void disown() {
-        if (closed) {
+        if (!markClosed()) {
             return;
         }
-        closed = true;
         netlink.close();
     }
 
     @Override
-    public String describe() {
-        return description;
-    }
-
-    @Override
-    public synchronized boolean isClosed() {
-        return closed;
-    }
-
-    @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    void detach() {
         try {
             RtNetlink.bpfFilterDelete(netlink, ifindex, direction.clsactParent(), filter, description + ": delete filter");
             if (addedQdisc && !RtNetlink.anyFilter(netlink, ifindex, RtNetlink.TC_PARENT_INGRESS, description)
@@ -136,10 +119,5 @@ public final class TcNetlinkLink implements Link {
         } finally {
             netlink.close();
         }
-    }
-
-    @Override
-    public String toString() {
-        return description;
     }
 }

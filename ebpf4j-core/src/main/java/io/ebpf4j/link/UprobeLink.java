@@ -1,11 +1,8 @@
 package io.ebpf4j.link;
 
 import io.ebpf4j.BpfException;
-import io.ebpf4j.kernel.Attr;
-import io.ebpf4j.kernel.Bpf;
 import io.ebpf4j.kernel.Fd;
 import io.ebpf4j.kernel.PerfEvent;
-import io.ebpf4j.program.AttachType;
 import io.ebpf4j.program.Program;
 
 import java.lang.foreign.Arena;
@@ -62,9 +59,7 @@ public final class UprobeLink extends BpfLink {
                 + (options.pid() > 0 ? " (pid " + options.pid() + ")" : "");
         Fd perf = openEvent(path, offset, options, what);
         try {
-            Fd link = Bpf.linkCreate(program.fd(), perf.get(), AttachType.PERF_EVENT.value(), 0,
-                    a -> a.set(JAVA_LONG, Attr.LinkCreate.PERF_EVENT_BPF_COOKIE, options.cookie()),
-                    Attr.LinkCreate.PERF_EVENT_BPF_COOKIE + 8, what);
+            Fd link = PerfEventLink.perfLink(program, perf, options.cookie(), what);
             return new UprobeLink(link, perf, what, path, offset);
         } catch (RuntimeException e) {
             perf.close();

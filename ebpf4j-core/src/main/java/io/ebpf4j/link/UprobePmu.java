@@ -42,7 +42,7 @@ record UprobePmu(int type, int retprobeBit, int refCtrShift) {
         }
     }
 
-    /** The first bit of a format line such as {@code config:0} or {@code config:32-63}. */
+    /** The first bit of a perf PMU format line ({@code config:0}, {@code config:32-63}); kprobes read theirs too. */
     static int firstBit(String format) {
         String f = format.strip();
         if (!f.startsWith("config:")) {

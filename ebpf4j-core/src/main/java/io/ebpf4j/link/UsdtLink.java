@@ -89,7 +89,7 @@ public final class UsdtLink implements Link {
 
     private static UsdtLink attach(Program program, BpfMap specs, boolean ownsSpecs, String binary, String provider,
                                    String name, int pid, long usdtCookie) {
-        if (specs.valueSize() != SPEC_SIZE || specs.keySize() != 4) {
+        if (specs.valueSize() != SPEC_SIZE || specs.keySize() != Integer.BYTES) {
             throw new BpfException("map '" + specs.name() + "' has " + specs.keySize() + "-byte keys and "
                     + specs.valueSize() + "-byte values, not libbpf's usdt.bpf.h layout (4 and " + SPEC_SIZE + ")");
         }

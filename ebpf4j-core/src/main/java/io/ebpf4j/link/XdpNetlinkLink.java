@@ -11,20 +11,18 @@ import io.ebpf4j.program.Program;
  * the program, but only if it is still the one this object set (the kernel checks the expected program), so a
  * program someone else put there since is left alone. It cannot be pinned.
  */
-public final class XdpNetlinkLink implements Link {
+public final class XdpNetlinkLink extends AbstractAttachment {
     private final Netlink netlink;
     private final int ifindex;
     private final XdpMode mode;
     private Fd current;
-    private final String description;
-    private boolean closed;
 
     private XdpNetlinkLink(Netlink netlink, int ifindex, XdpMode mode, Fd current, String description) {
+        super(description);
         this.netlink = netlink;
         this.ifindex = ifindex;
         this.mode = mode;
         this.current = current;
-        this.description = description;
     }
 
     /** Attaches {@code program}; fails (EBUSY) if the interface already runs an XDP program. */
@@ -78,7 +76,7 @@ public final class XdpNetlinkLink implements Link {
     }
 
     private void requireOpen() {
-        if (closed) {
+        if (isClosed()) {
             throw new IllegalStateException(description + " is closed");
         }
     }
@@ -88,29 +86,14 @@ public final class XdpNetlinkLink implements Link {
      * until someone removes it (as {@code ip} and {@code bpftool} attachments do). Closing afterwards does nothing.
      */
     public synchronized void disown() {
-        if (closed) {
+        if (!markClosed()) {
             return;
         }
-        closed = true;
         Owned.closeAll(current, netlink);
     }
 
     @Override
-    public String describe() {
-        return description;
-    }
-
-    @Override
-    public synchronized boolean isClosed() {
-        return closed;
-    }
-
-    @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    void detach() {
         try {
             RtNetlink.xdpSet(netlink, ifindex, -1, mode.flag() | RtNetlink.XDP_FLAGS_REPLACE, current.get(),
                     description + " detach");
@@ -122,10 +105,5 @@ public final class XdpNetlinkLink implements Link {
         } finally {
             Owned.closeAll(current, netlink);
         }
-    }
-
-    @Override
-    public String toString() {
-        return description;
     }
 }

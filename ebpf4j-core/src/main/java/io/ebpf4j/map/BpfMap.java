@@ -1,5 +1,6 @@
 package io.ebpf4j.map;
 
+import io.ebpf4j.kernel.CString;
 import io.ebpf4j.BpfException;
 import io.ebpf4j.Errno;
 import io.ebpf4j.SizeMismatchException;
@@ -15,7 +16,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -216,7 +216,7 @@ public final class BpfMap implements AutoCloseable {
             MemorySegment s = arena.allocate(l.layout());
             Bpf.objInfo(fd, s, what);
             return new MapInfo(s.get(ValueLayout.JAVA_INT, l.offset("id")), s.get(ValueLayout.JAVA_INT, l.offset("type")),
-                    cString(s.asSlice(l.offset("name"), Attr.OBJ_NAME_LEN)),
+                    CString.of(s.asSlice(l.offset("name"), Attr.OBJ_NAME_LEN)),
                     s.get(ValueLayout.JAVA_INT, l.offset("key_size")), s.get(ValueLayout.JAVA_INT, l.offset("value_size")),
                     s.get(ValueLayout.JAVA_INT, l.offset("max_entries")), s.get(ValueLayout.JAVA_INT, l.offset("map_flags")),
                     s.get(ValueLayout.JAVA_INT, l.offset("ifindex")), s.get(ValueLayout.JAVA_INT, l.offset("btf_id")),
@@ -241,14 +241,6 @@ public final class BpfMap implements AutoCloseable {
         return false;
     }
 
-    static String cString(MemorySegment s) {
-        byte[] b = s.toArray(ValueLayout.JAVA_BYTE);
-        int n = 0;
-        while (n < b.length && b[n] != 0) {
-            n++;
-        }
-        return new String(b, 0, n, StandardCharsets.UTF_8);
-    }
 
     // ---- element operations on segments ----
 

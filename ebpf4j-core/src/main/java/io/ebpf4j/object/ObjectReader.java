@@ -1,5 +1,6 @@
 package io.ebpf4j.object;
 
+import io.ebpf4j.kernel.CString;
 import io.ebpf4j.ObjectFormatException;
 import io.ebpf4j.asm.Instruction;
 import io.ebpf4j.btf.Btf;
@@ -18,7 +19,6 @@ import io.ebpf4j.map.MapType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -82,7 +82,7 @@ final class ObjectReader {
         }
 
         ObjectSpec read() {
-            String license = elf.section(LICENSE).map(s -> cString(s.bytes())).orElse("");
+            String license = elf.section(LICENSE).map(s -> CString.of(s.bytes())).orElse("");
             int version = elf.section(VERSION).filter(s -> s.size() >= 4)
                     .map(s -> s.data().get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(elf.byteOrder()), 0)).orElse(0);
             elf.section(".BTF").ifPresent(s -> btf = Btf.parse(s.bytes()));
@@ -804,13 +804,6 @@ final class ObjectReader {
         }
     }
 
-    static String cString(byte[] b) {
-        int n = 0;
-        while (n < b.length && b[n] != 0) {
-            n++;
-        }
-        return new String(b, 0, n, StandardCharsets.UTF_8);
-    }
 
     static ByteOrder nativeOrder() {
         return ByteOrder.nativeOrder();

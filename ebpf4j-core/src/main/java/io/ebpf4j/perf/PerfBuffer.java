@@ -181,7 +181,12 @@ public final class PerfBuffer implements AutoCloseable {
             return new PerfBuffer(map, rings.toArray(CpuRing[]::new), epoll, arena, options.lostHandler());
         } catch (RuntimeException | Error e) {
             for (CpuRing r : rings) {
-                map.delete(key(r.cpu));
+                // A failing delete must not keep the other events open or hide the first failure.
+                try {
+                    map.delete(key(r.cpu));
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
                 r.event.close();
             }
             if (epoll != null) {
@@ -234,7 +239,7 @@ public final class PerfBuffer implements AutoCloseable {
      */
     public int poll(Duration timeout, SampleHandler handler) {
         Objects.requireNonNull(handler, "handler");
-        int ms = timeoutMillis(timeout);
+        int ms = Epoll.timeoutMillis(timeout);
         lock.lock();
         try {
             if (closed) {
@@ -355,22 +360,7 @@ public final class PerfBuffer implements AutoCloseable {
         }
     }
 
-    private static int timeoutMillis(Duration timeout) {
-        if (timeout.isNegative()) {
-            throw new IllegalArgumentException("negative timeout " + timeout);
-        }
-        if (timeout.isZero()) {
-            return 0;
-        }
-        long ms;
-        try {
-            ms = timeout.plusNanos(999_999).toMillis();
-        } catch (ArithmeticException e) {
-            ms = Integer.MAX_VALUE;
-        }
-        return (int) Math.min(ms, Integer.MAX_VALUE);
-    }
-
+    /** Whether {@link #close()} has been called. */
     public boolean isClosed() {
         return closed;
     }

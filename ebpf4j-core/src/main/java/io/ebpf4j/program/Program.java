@@ -1,5 +1,6 @@
 package io.ebpf4j.program;
 
+import io.ebpf4j.kernel.CString;
 import io.ebpf4j.Errno;
 import io.ebpf4j.SizeMismatchException;
 import io.ebpf4j.SyscallException;
@@ -13,7 +14,6 @@ import io.ebpf4j.map.BpfMap;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -365,13 +365,8 @@ public final class Program implements AutoCloseable {
             }
             int gotX = Math.min(xlatedLen, s.get(ValueLayout.JAVA_INT, l.offset("xlated_prog_len")));
             int gotJ = Math.min(jitedLen, s.get(ValueLayout.JAVA_INT, l.offset("jited_prog_len")));
-            byte[] name = s.asSlice(l.offset("name"), Attr.OBJ_NAME_LEN).toArray(ValueLayout.JAVA_BYTE);
-            int n = 0;
-            while (n < name.length && name[n] != 0) {
-                n++;
-            }
             return new ProgramInfo(s.get(ValueLayout.JAVA_INT, l.offset("id")), s.get(ValueLayout.JAVA_INT, l.offset("type")),
-                    new String(name, 0, n, StandardCharsets.UTF_8),
+                    CString.of(s.asSlice(l.offset("name"), Attr.OBJ_NAME_LEN)),
                     HexFormat.of().formatHex(s.asSlice(l.offset("tag"), 8).toArray(ValueLayout.JAVA_BYTE)),
                     s.get(ValueLayout.JAVA_LONG, l.offset("load_time")), s.get(ValueLayout.JAVA_INT, l.offset("created_by_uid")),
                     List.copyOf(mapIds), xlated.asSlice(0, gotX).toArray(ValueLayout.JAVA_BYTE),

@@ -104,12 +104,12 @@ public final class RingBufferReader implements AutoCloseable {
      * reader is closed (also when it is closed while this call waits).
      */
     public int poll(Duration timeout, RecordHandler handler) {
-        return poll(timeoutMillis(timeout), Objects.requireNonNull(handler, "handler"));
+        return poll(Epoll.timeoutMillis(timeout), Objects.requireNonNull(handler, "handler"));
     }
 
     /** As {@link #poll(Duration, RecordHandler)}, each ring's records going to the handler it was added with. */
     public int poll(Duration timeout) {
-        return poll(timeoutMillis(timeout), null);
+        return poll(Epoll.timeoutMillis(timeout), null);
     }
 
     /** Hands every available record of every ring to {@code handler} without waiting; -1 once closed. */
@@ -185,23 +185,7 @@ public final class RingBufferReader implements AutoCloseable {
         }
     }
 
-    static int timeoutMillis(Duration timeout) {
-        if (timeout.isNegative()) {
-            throw new IllegalArgumentException("negative timeout " + timeout);
-        }
-        if (timeout.isZero()) {
-            return 0;
-        }
-        long ms;
-        try {
-            // Round up: a timeout below a millisecond still waits.
-            ms = timeout.plusNanos(999_999).toMillis();
-        } catch (ArithmeticException e) {
-            ms = Integer.MAX_VALUE;
-        }
-        return (int) Math.min(ms, Integer.MAX_VALUE);
-    }
-
+    /** Whether {@link #close()} has been called. */
     public boolean isClosed() {
         return closed;
     }

@@ -129,7 +129,7 @@ public final class UserRingBuffer implements AutoCloseable {
             if (left <= 0) {
                 return null;
             }
-            epoll.await(RingBufferReader.timeoutMillis(Duration.ofNanos(left)));
+            epoll.await(Epoll.timeoutMillis(Duration.ofNanos(left)));
         }
     }
 

@@ -74,6 +74,7 @@ public final class TracePipe implements AutoCloseable {
         }
     }
 
+    /** The trace pipe file this reads. */
     public Path path() {
         return path;
     }
@@ -178,6 +179,7 @@ public final class TracePipe implements AutoCloseable {
         }
     }
 
+    /** Whether {@link #close()} has been called. */
     public boolean isClosed() {
         return closed;
     }

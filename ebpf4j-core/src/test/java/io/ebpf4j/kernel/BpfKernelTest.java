@@ -52,7 +52,10 @@ class BpfKernelTest {
         assertEquals(Errno.ENOENT, e.errno());
         assertEquals("BPF_PROG_GET_FD_BY_ID", e.call());
         assertTrue(e.getMessage().contains("no object has that id"), e.getMessage());
-        SyscallException pin = assertThrows(SyscallException.class, () -> Bpf.objPin(0, "/tmp/not-bpffs/x", "map 'x'"));
+        // A path outside bpffs: under the JVM's temporary directory, not created.
+        String notBpffs = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
+                "ebpf4j-not-bpffs-" + ProcessHandle.current().pid(), "x").toString();
+        SyscallException pin = assertThrows(SyscallException.class, () -> Bpf.objPin(0, notBpffs, "map 'x'"));
         assertTrue(pin.errno() == Errno.EINVAL || pin.errno() == Errno.ENOENT || pin.errno() == Errno.EBADF, pin.getMessage());
     }
 

@@ -31,6 +31,7 @@ public final class ExecSnoop {
     }
 
     /** Hands each exec to {@code onEvent} while {@code running} says so. */
+    @SuppressWarnings("try") // the links are only held open: closing them at the end detaches the programs
     public static void watch(Path object, BooleanSupplier running, Consumer<Event> onEvent) {
         ObjectSpec spec = ObjectSpec.read(object);
         BtfRecordMapper<Event> events = BtfRecordMapper.of(Event.class, spec.btf(), "event");

@@ -9,6 +9,7 @@ import io.ebpf4j.BpfException;
 public class CoreRelocationException extends BpfException {
     private static final long serialVersionUID = 1L;
 
+    /** A failure to relocate; {@code message} names the relocation, the program and what to do. */
     public CoreRelocationException(String message) {
         super(message);
     }
