@@ -160,7 +160,7 @@ public final class BpfObject implements AutoCloseable {
      * load without BTF, as libbpf does, and only what needs BTF fails).
      */
     private static io.ebpf4j.btf.LoadedBtf loadBtf(ObjectSpec spec) {
-        byte[] raw = spec.loadableBtf();
+        byte[] raw = spec.loadableBtfShared();
         if (raw == null) {
             return null;
         }

@@ -56,7 +56,15 @@ final class ObjectReader {
     static final int LIBBPF_PIN_BY_NAME = 1;
 
     static ObjectSpec read(byte[] bytes, String objectName) {
-        try (ElfFile elf = ElfFile.of(bytes)) {
+        return readOwned(java.util.Objects.requireNonNull(bytes, "bytes").clone(), objectName);
+    }
+
+    /**
+     * Reads from an array no one else holds (a file just read), without the defensive copy of the whole file
+     * that {@link #read} makes: nothing can change it while the ELF checks and the reading rely on it.
+     */
+    static ObjectSpec readOwned(byte[] bytes, String objectName) {
+        try (ElfFile elf = ElfFile.of(MemorySegment.ofArray(bytes))) {
             elf.requireLoadable();
             return new ObjectReader.Run(elf, objectName).read();
         }

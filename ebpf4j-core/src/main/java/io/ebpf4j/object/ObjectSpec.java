@@ -59,6 +59,14 @@ public final class ObjectSpec {
         return loadableBtf == null ? null : loadableBtf.clone();
     }
 
+    /**
+     * The same bytes without a copy, for the loader, which only reads them (the sanitizer edits a copy of its
+     * own, and the BTF load copies them into native memory); callers must not change the array.
+     */
+    byte[] loadableBtfShared() {
+        return loadableBtf;
+    }
+
     /** Reads an object file; its name (for map names) is the file name up to its first dot, as libbpf has it. */
     public static ObjectSpec read(Path path) {
         byte[] bytes;
@@ -69,7 +77,7 @@ public final class ObjectSpec {
         } catch (IOException e) {
             throw new BpfException("cannot read BPF object " + path + ": " + e, e);
         }
-        return read(bytes, objectName(path.getFileName().toString()));
+        return ObjectReader.readOwned(bytes, objectName(path.getFileName().toString()));
     }
 
     /** Reads an object from memory; {@code name} prefixes its global-data map names. */

@@ -49,9 +49,10 @@ public record SectionDef(String pattern, ProgramType type, AttachType attachType
             return section.startsWith(pattern);
         }
         if (pattern.endsWith("+")) {
-            String base = baseName();
-            return section.startsWith(base)
-                    && (section.length() == base.length() || section.charAt(base.length()) == '/');
+            // Compared in place: this runs for every row against every section, so no substring per call.
+            int base = pattern.length() - 1;
+            return section.regionMatches(0, pattern, 0, base)
+                    && (section.length() == base || section.charAt(base) == '/');
         }
         return section.equals(pattern);
     }
