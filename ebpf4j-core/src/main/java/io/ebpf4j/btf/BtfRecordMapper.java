@@ -55,7 +55,9 @@ public final class BtfRecordMapper<R extends Record> {
         }
         componentTypes = ctorTypes;
         try {
-            constructor = MethodHandles.publicLookup().findConstructor(type, MethodType.methodType(void.class, ctorTypes));
+            // Spread once here: invokeWithArguments per record would be a slow generic call on a hot path.
+            constructor = MethodHandles.publicLookup().findConstructor(type, MethodType.methodType(void.class, ctorTypes))
+                    .asType(MethodType.genericMethodType(rc.length)).asSpreader(Object[].class, rc.length);
         } catch (IllegalAccessException e) {
             throw new IllegalArgumentException("record " + type.getName() + " must be public and in a package "
                     + "ebpf4j can read (exported or open)", e);
@@ -85,7 +87,7 @@ public final class BtfRecordMapper<R extends Record> {
             args[i] = value(fields[i], componentTypes[i], data);
         }
         try {
-            return type.cast(constructor.invokeWithArguments(args));
+            return type.cast((Object) constructor.invokeExact(args));
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

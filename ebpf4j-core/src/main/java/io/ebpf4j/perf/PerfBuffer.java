@@ -349,7 +349,6 @@ public final class PerfBuffer implements AutoCloseable {
                 + size + " bytes at position " + position);
     }
 
-
     /** Whether {@link #close()} has been called. */
     public boolean isClosed() {
         return gate.isClosed();

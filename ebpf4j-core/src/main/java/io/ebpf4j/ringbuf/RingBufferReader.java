@@ -173,7 +173,6 @@ public final class RingBufferReader implements AutoCloseable {
         return r.handler;
     }
 
-
     /** Whether {@link #close()} has been called. */
     public boolean isClosed() {
         return gate.isClosed();

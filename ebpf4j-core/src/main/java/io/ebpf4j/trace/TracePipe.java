@@ -168,7 +168,6 @@ public final class TracePipe implements AutoCloseable {
         partial.write(bytes, start, n - start);
     }
 
-
     /** Whether {@link #close()} has been called. */
     public boolean isClosed() {
         return gate.isClosed();
