@@ -1,7 +1,6 @@
 package io.ebpf4j.perf;
 
 import io.ebpf4j.BpfException;
-import io.ebpf4j.kernel.CloseGate;
 import io.ebpf4j.kernel.Cpus;
 import io.ebpf4j.kernel.Epoll;
 import io.ebpf4j.kernel.Fd;
@@ -20,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -115,7 +115,9 @@ public final class PerfBuffer implements AutoCloseable {
     private final MemorySegment scratch;
     private final LostHandler lostHandler;
     private final AtomicLong lost = new AtomicLong();
-    private final CloseGate gate;
+    private final ReentrantLock lock = new ReentrantLock();
+    private volatile boolean closed;
+    private boolean released;
     /** Records reassembled because they wrapped around a ring's end (for tests). */
     private long wrapped;
 
@@ -123,7 +125,6 @@ public final class PerfBuffer implements AutoCloseable {
         this.map = map;
         this.rings = rings;
         this.epoll = epoll;
-        this.gate = new CloseGate(epoll::wake, this::release);
         this.arena = arena;
         this.scratch = arena.allocate(MAX_RECORD, 8);
         this.lostHandler = lostHandler;
@@ -239,13 +240,13 @@ public final class PerfBuffer implements AutoCloseable {
     public int poll(Duration timeout, SampleHandler handler) {
         Objects.requireNonNull(handler, "handler");
         int ms = Epoll.timeoutMillis(timeout);
-        gate.enter();
+        lock.lock();
         try {
-            if (gate.isClosed()) {
+            if (closed) {
                 return -1;
             }
             int ready = epoll.await(ms);
-            if (gate.isClosed()) {
+            if (closed) {
                 return -1;
             }
             int n = 0;
@@ -257,16 +258,16 @@ public final class PerfBuffer implements AutoCloseable {
             }
             return n;
         } finally {
-            gate.exit();
+            exit();
         }
     }
 
     /** Hands every waiting sample of every CPU to {@code handler} without waiting; -1 once closed. */
     public int consume(SampleHandler handler) {
         Objects.requireNonNull(handler, "handler");
-        gate.enter();
+        lock.lock();
         try {
-            if (gate.isClosed()) {
+            if (closed) {
                 return -1;
             }
             int n = 0;
@@ -275,7 +276,7 @@ public final class PerfBuffer implements AutoCloseable {
             }
             return n;
         } finally {
-            gate.exit();
+            exit();
         }
     }
 
@@ -349,9 +350,19 @@ public final class PerfBuffer implements AutoCloseable {
                 + size + " bytes at position " + position);
     }
 
+    private void exit() {
+        try {
+            if (closed && lock.getHoldCount() == 1) {
+                release();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Whether {@link #close()} has been called. */
     public boolean isClosed() {
-        return gate.isClosed();
+        return closed;
     }
 
     /**
@@ -360,10 +371,27 @@ public final class PerfBuffer implements AutoCloseable {
      */
     @Override
     public void close() {
-        gate.close();
+        if (closed) {
+            return;
+        }
+        closed = true;
+        epoll.wake();
+        if (lock.isHeldByCurrentThread()) {
+            return;
+        }
+        lock.lock();
+        try {
+            release();
+        } finally {
+            lock.unlock();
+        }
     }
 
     private void release() {
+        if (released) {
+            return;
+        }
+        released = true;
         try {
             for (CpuRing r : rings) {
                 if (!map.isClosed()) {

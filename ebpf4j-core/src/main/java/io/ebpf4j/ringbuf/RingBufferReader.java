@@ -1,6 +1,5 @@
 package io.ebpf4j.ringbuf;
 
-import io.ebpf4j.kernel.CloseGate;
 import io.ebpf4j.kernel.Epoll;
 import io.ebpf4j.map.BpfMap;
 
@@ -8,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Consumes one or many {@code BPF_MAP_TYPE_RINGBUF} maps through one epoll, like libbpf's {@code ring_buffer}.
@@ -25,12 +25,13 @@ import java.util.Objects;
 public final class RingBufferReader implements AutoCloseable {
     private final Ring[] rings;
     private final Epoll epoll;
-    private final CloseGate gate;
+    private final ReentrantLock lock = new ReentrantLock();
+    private volatile boolean closed;
+    private boolean released;
 
     private RingBufferReader(Ring[] rings, Epoll epoll) {
         this.rings = rings;
         this.epoll = epoll;
-        this.gate = new CloseGate(epoll::wake, this::release);
     }
 
     /** A reader of {@code maps}, with the handler given to each {@link #poll(Duration, RecordHandler)}. */
@@ -122,9 +123,9 @@ public final class RingBufferReader implements AutoCloseable {
     }
 
     private int consumeAll(RecordHandler handler) {
-        gate.enter();
+        lock.lock();
         try {
-            if (gate.isClosed()) {
+            if (closed) {
                 return -1;
             }
             int n = 0;
@@ -133,18 +134,18 @@ public final class RingBufferReader implements AutoCloseable {
             }
             return n;
         } finally {
-            gate.exit();
+            exit();
         }
     }
 
     private int poll(int timeoutMs, RecordHandler handler) {
-        gate.enter();
+        lock.lock();
         try {
-            if (gate.isClosed()) {
+            if (closed) {
                 return -1;
             }
             int ready = epoll.await(timeoutMs);
-            if (gate.isClosed()) {
+            if (closed) {
                 return -1;
             }
             int n = 0;
@@ -158,7 +159,7 @@ public final class RingBufferReader implements AutoCloseable {
             }
             return n;
         } finally {
-            gate.exit();
+            exit();
         }
     }
 
@@ -173,9 +174,20 @@ public final class RingBufferReader implements AutoCloseable {
         return r.handler;
     }
 
+    /** Leaves a consuming call, releasing the rings if the reader was closed meanwhile (by the handler itself). */
+    private void exit() {
+        try {
+            if (closed && lock.getHoldCount() == 1) {
+                release();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Whether {@link #close()} has been called. */
     public boolean isClosed() {
-        return gate.isClosed();
+        return closed;
     }
 
     /**
@@ -184,10 +196,27 @@ public final class RingBufferReader implements AutoCloseable {
      */
     @Override
     public void close() {
-        gate.close();
+        if (closed) {
+            return;
+        }
+        closed = true;
+        epoll.wake();
+        if (lock.isHeldByCurrentThread()) {
+            return; // inside a handler: exit() releases
+        }
+        lock.lock();
+        try {
+            release();
+        } finally {
+            lock.unlock();
+        }
     }
 
     private void release() {
+        if (released) {
+            return;
+        }
+        released = true;
         try {
             epoll.close();
         } finally {
