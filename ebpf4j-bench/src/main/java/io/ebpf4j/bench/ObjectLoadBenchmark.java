@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 5, time = 1)
+@Warmup(iterations = 20, time = 1) // the loader's code takes about 15 s of this loop to finish compiling
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 @Threads(1)
@@ -36,6 +36,10 @@ public class ObjectLoadBenchmark {
     /** The object file; relative paths are resolved against the working directory. */
     @Param("ebpf4j-bench/target/load3.bpf.o")
     public String object;
+
+    /** Programs verified at once: 0 = one per CPU (the default), 1 = one after another, as libbpf. */
+    @Param("0")
+    public int loadThreads;
 
     private Path path;
     /** Options without pins: the fixture pins nothing, so the root is never touched. */
@@ -48,7 +52,7 @@ public class ObjectLoadBenchmark {
             throw new IllegalStateException("no object file at " + path
                     + ": build it with ebpf4j-bench/run-loadbench, or pass -p object=<path>");
         }
-        options = BpfObject.Options.defaults();
+        options = BpfObject.Options.defaults().withLoadThreads(loadThreads);
         // Fail here, with the loader's message, rather than in the middle of a measurement.
         try (BpfObject o = BpfObject.load(ObjectSpec.read(path), options)) {
             if (o.programs().isEmpty()) {

@@ -55,29 +55,45 @@ public final class BpfObject implements AutoCloseable {
     }
 
     /**
-     * How to load: where pins live, the verifier log level for every program, and the BTF that CO-RE
-     * relocations are resolved against ({@code null}: the running kernel's, vmlinux then modules).
+     * How to load: where pins live, the verifier log level for every program, the BTF that CO-RE relocations are
+     * resolved against ({@code null}: the running kernel's, vmlinux then modules) and how many programs may be
+     * verified at once ({@code 0}: one per available CPU; {@code 1}: one after another, as libbpf does).
      */
-    public record Options(Path pinRoot, int logLevel, Path targetBtf) {
+    public record Options(Path pinRoot, int logLevel, Path targetBtf, int loadThreads) {
+        public Options {
+            if (loadThreads < 0) {
+                throw new IllegalArgumentException("loadThreads must be 0 (one per CPU) or positive, not " + loadThreads);
+            }
+        }
+
         public Options(Path pinRoot, int logLevel) {
-            this(pinRoot, logLevel, null);
+            this(pinRoot, logLevel, null, 0);
         }
 
         public static Options defaults() {
-            return new Options(Mounts.BPFFS, 0, null);
+            return new Options(Mounts.BPFFS, 0, null, 0);
         }
 
         public Options withPinRoot(Path root) {
-            return new Options(root, logLevel, targetBtf);
+            return new Options(root, logLevel, targetBtf, loadThreads);
         }
 
         public Options withLogLevel(int level) {
-            return new Options(pinRoot, level, targetBtf);
+            return new Options(pinRoot, level, targetBtf, loadThreads);
         }
 
         /** A raw BTF file to resolve CO-RE relocations against instead of the kernel's (libbpf's btf_custom_path). */
         public Options withTargetBtf(Path file) {
-            return new Options(pinRoot, logLevel, file);
+            return new Options(pinRoot, logLevel, file, loadThreads);
+        }
+
+        /**
+         * How many programs the kernel may verify at once. The verifier runs in the thread that asks for the load,
+         * so an object's programs load in parallel from several threads; {@code 0} (the default) uses one per
+         * available CPU, {@code 1} loads them one after another on the calling thread.
+         */
+        public Options withLoadThreads(int threads) {
+            return new Options(pinRoot, logLevel, targetBtf, threads);
         }
     }
 
@@ -110,12 +126,26 @@ public final class BpfObject implements AutoCloseable {
                     maps.put(def.name(), createMap(spec, def, options, newPins, btf, externs));
                 }
             }
-            for (ProgramDef def : spec.programs().values()) {
-                // As libbpf: a struct_ops program no struct_ops variable uses is not loaded.
-                boolean unusedStructOps = def.type() == io.ebpf4j.program.ProgramType.STRUCT_OPS
-                        && StructOps.useOf(spec, def.name()) == null;
-                if (def.autoload() && !unusedStructOps) {
-                    programs.put(def.name(), loadProgram(spec, def, maps, options, btf, externs, core));
+            List<Prepared> prepared = new ArrayList<>();
+            try {
+                for (ProgramDef def : spec.programs().values()) {
+                    // As libbpf: a struct_ops program no struct_ops variable uses is not loaded.
+                    boolean unusedStructOps = def.type() == io.ebpf4j.program.ProgramType.STRUCT_OPS
+                            && StructOps.useOf(spec, def.name()) == null;
+                    if (def.autoload() && !unusedStructOps) {
+                        prepared.add(prepareProgram(spec, def, maps, options, btf, externs, core));
+                    }
+                }
+                List<Program> loaded = ProgramLoads.loadAll(prepared, p -> loadPrepared(spec, p),
+                        options.loadThreads());
+                for (int i = 0; i < loaded.size(); i++) {
+                    programs.put(prepared.get(i).def().name(), loaded.get(i));
+                }
+            } finally {
+                for (Prepared p : prepared) {
+                    if (p.module() != null) {
+                        p.module().close(); // a loaded program holds its own reference to the module's BTF
+                    }
                 }
             }
             fillSlots(spec, maps, programs);
@@ -338,9 +368,19 @@ public final class BpfObject implements AutoCloseable {
 
     // ---- programs ----
 
-    private static Program loadProgram(ObjectSpec spec, ProgramDef def, Map<String, BpfMap> maps, Options options,
-                                       io.ebpf4j.btf.LoadedBtf btf, ExternResolver externs,
-                                       io.ebpf4j.btf.core.CoreTarget core) {
+    /**
+     * A program made ready for BPF_PROG_LOAD: linked, relocated and patched with map fds, with what its load
+     * needs and what a verifier rejection is explained with. {@code module}: the kernel module BTF its attach
+     * target lives in, held until the load is over.
+     */
+    record Prepared(ProgramDef def, ProgramSpec spec, LoadOptions options, List<Instruction> code,
+                    List<io.ebpf4j.btf.core.CoreRelocation> coreDone, List<String> mapOrder, LoadedBtf module) {
+    }
+
+    /** Everything before the system call, on the calling thread (the CO-RE target and externs are not shared). */
+    private static Prepared prepareProgram(ObjectSpec spec, ProgramDef def, Map<String, BpfMap> maps,
+                                           Options options, io.ebpf4j.btf.LoadedBtf btf, ExternResolver externs,
+                                           io.ebpf4j.btf.core.CoreTarget core) {
         Linker.Linked linked = spec.link(def.name());
         List<Instruction> slots = new ArrayList<>(linked.slots());
         List<io.ebpf4j.btf.core.CoreRelocation> coreDone = CoreRelocations.apply(spec, def, linked, slots, core);
@@ -403,9 +443,22 @@ public final class BpfObject implements AutoCloseable {
                     lo = lo.withAttachBtfObjFd(module.fd());
                 }
             }
-            return Program.load(ps, lo);
+            return new Prepared(def, ps, lo, code, coreDone, mapOrder, module);
+        } catch (BpfException e) {
+            if (module != null) {
+                module.close();
+            }
+            throw inContext(e, "program '" + def.name() + "'", spec);
+        }
+    }
+
+    /** The system call and the verifier's answer made readable; thread-safe, so programs may load in parallel. */
+    private static Program loadPrepared(ObjectSpec spec, Prepared p) {
+        ProgramDef def = p.def();
+        try {
+            return Program.load(p.spec(), p.options());
         } catch (VerifierException e) {
-            String poisoned = poisonedMap(e.log(), mapOrder);
+            String poisoned = poisonedMap(e.log(), p.mapOrder());
             String kfunc = ExternResolver.poisonedKfunc(e.log(), spec.externs());
             throw new VerifierException(def.name(), e.errnoNumber(), e.log(),
                     (poisoned == null ? "" : "the program uses map '" + poisoned + "', which was not created (its "
@@ -413,15 +466,11 @@ public final class BpfObject implements AutoCloseable {
                     + (kfunc == null ? "" : "the program calls weak kfunc '" + kfunc + "', which this kernel does not "
                             + "have: guard the call with bpf_ksym_exists()\n")
                     + ExternResolver.explain(e.log())
-                            + CoreRelocations.explain(e, coreDone).map(x -> x + "\n").orElse("")
+                            + CoreRelocations.explain(e, p.coreDone()).map(x -> x + "\n").orElse("")
                             + "in object '" + spec.name() + "', section '" + def.section() + "'"
-                            + e.failingInstruction().stream().mapToObj(i -> ":\n" + around(code, i)).findFirst().orElse(""));
+                            + e.failingInstruction().stream().mapToObj(i -> ":\n" + around(p.code(), i)).findFirst().orElse(""));
         } catch (BpfException e) {
             throw inContext(e, "program '" + def.name() + "'", spec);
-        } finally {
-            if (module != null) {
-                module.close(); // the program holds its own reference to the module's BTF
-            }
         }
     }
 

@@ -97,6 +97,20 @@ class BpfObjectKernelTest {
     }
 
     @Test
+    void parallelAndSequentialLoadsGiveTheSameProgramsInDefinitionOrder() {
+        for (int threads : new int[] {1, 2, 0}) {
+            try (BpfObject obj = BpfObject.load(ObjectSpec.read(BpfC.object("objects")),
+                    options().withLoadThreads(threads))) {
+                assertEquals(List.of("prog_xdp", "prog_xdp_second", "prog_tc"), List.copyOf(obj.programs().keySet()),
+                        "loadThreads " + threads);
+                assertEquals(XDP_PASS, obj.program("prog_xdp").testRun(TestRun.withData(new byte[64])).retval());
+                assertEquals(XDP_PASS, obj.program("prog_xdp_second").testRun(TestRun.withData(new byte[64])).retval());
+                assertEquals(1L, obj.variableLong("hits"), "loadThreads " + threads);
+            }
+        }
+    }
+
+    @Test
     void rodataChangesTheResult() {
         for (int m : new int[] {1, 10}) {
             ObjectSpec spec = ObjectSpec.read(BpfC.object("objects"));
@@ -146,14 +160,17 @@ class BpfObjectKernelTest {
         }
     }
 
-    @Test
-    void aFailedLoadClosesWhatItMadeAndNamesTheProgram() throws IOException {
+    /** 0: programs verified in parallel (the default), 1: one after another. */
+    @org.junit.jupiter.params.ParameterizedTest(name = "loadThreads {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 1})
+    void aFailedLoadClosesWhatItMadeAndNamesTheProgram(int loadThreads) throws IOException {
         ObjectSpec spec = ObjectSpec.read(BpfC.object("objects"));
         // The unsafe program is refused by the verifier after the maps and the earlier programs were created.
         spec.program("prog_unsafe").orElseThrow().autoload(true);
         List<Integer> before = BpfMap.ids();
         long fds = openFds();
-        io.ebpf4j.VerifierException e = assertThrows(io.ebpf4j.VerifierException.class, () -> BpfObject.load(spec, options()));
+        BpfObject.Options options = options().withLoadThreads(loadThreads);
+        io.ebpf4j.VerifierException e = assertThrows(io.ebpf4j.VerifierException.class, () -> BpfObject.load(spec, options));
         assertFalse(Files.exists(pinRoot.resolve("pinned_hash")), "the pin made by the failed load is removed");
         assertEquals("prog_unsafe", e.program());
         assertTrue(e.getMessage().contains("object 'objects', section '?socket'"), e.getMessage());
