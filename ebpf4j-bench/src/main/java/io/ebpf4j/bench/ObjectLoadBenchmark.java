@@ -20,8 +20,9 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Open + load + close of a whole object file, one thread, warm: each op is {@link ObjectSpec#read(Path)} (read
- * and parse the ELF), {@link BpfObject#load} (create the maps, load the programs) and {@link BpfObject#close()}.
+ * Open + load + close of a whole object file from one benchmark thread, warm: each op is {@link ObjectSpec#read(Path)}
+ * (read and parse the ELF), {@link BpfObject#load} (create the maps, load the programs: in parallel with
+ * {@code loadThreads=0}, one after another with {@code 1}) and {@link BpfObject#close()}.
  * The same op as {@code c/loadbench.c} does with libbpf. The object is {@code bpf/load3.bpf.c} built by
  * {@code run-loadbench}; pass another with {@code -p object=<path>}.
  */
