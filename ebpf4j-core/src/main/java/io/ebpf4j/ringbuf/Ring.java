@@ -26,20 +26,29 @@ final class Ring {
     static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
 
     final String name;
+    /** The arena to close when the reader is done (null for {@link #over}). */
     private final Arena arena;
+    /** The arena whose lifetime the record views share: closed, they throw instead of reading unmapped memory. */
+    private final Arena scope;
     private final MemorySegment consumerPage;
     private final MemorySegment producerPage;
     /** The data area, twice ({@code 2 * size} bytes), read-only. */
     private final MemorySegment data;
     private final long mask;
+    /** The data area's address, and the longest record payload the ring can hold. */
+    private final long base;
+    private final long maxLength;
     /** Our copy of the consumer position; we are its only writer. */
     private long consumerPos;
     final RecordHandler handler;
 
-    private Ring(String name, Arena arena, MemorySegment consumerPage, MemorySegment producerPage, MemorySegment data,
-            long size, RecordHandler handler) {
+    private Ring(String name, Arena arena, Arena scope, MemorySegment consumerPage, MemorySegment producerPage,
+            MemorySegment data, long size, RecordHandler handler) {
         this.name = name;
         this.arena = arena;
+        this.scope = scope;
+        this.base = data.address();
+        this.maxLength = size - HEADER;
         this.consumerPage = consumerPage;
         this.producerPage = producerPage;
         this.data = data;
@@ -67,7 +76,7 @@ final class Ring {
         try {
             MemorySegment consumer = Sys.mmap(map.fd(), page, Libc.PROT_READ | Libc.PROT_WRITE, 0, arena, what);
             MemorySegment rest = Sys.mmap(map.fd(), page + 2 * size, Libc.PROT_READ, page, arena, what);
-            return new Ring(map.name(), arena, consumer, rest.asSlice(0, page).asReadOnly(),
+            return new Ring(map.name(), arena, arena, consumer, rest.asSlice(0, page).asReadOnly(),
                     rest.asSlice(page, 2 * size).asReadOnly(), size, handler);
         } catch (RuntimeException e) {
             arena.close();
@@ -75,10 +84,13 @@ final class Ring {
         }
     }
 
-    /** A ring over memory laid out as the kernel does; for tests that play the producer. */
-    static Ring over(String name, MemorySegment consumerPage, MemorySegment producerPage, MemorySegment data,
-            long size, RecordHandler handler) {
-        return new Ring(name, null, consumerPage, producerPage, data, size, handler);
+    /**
+     * A ring over native memory of {@code scope} laid out as the kernel does ({@code data} twice the size); for
+     * tests that play the producer.
+     */
+    static Ring over(String name, Arena scope, MemorySegment consumerPage, MemorySegment producerPage,
+            MemorySegment data, long size, RecordHandler handler) {
+        return new Ring(name, null, scope, consumerPage, producerPage, data, size, handler);
     }
 
     /** Bytes the producer has committed or reserved beyond our position. */
@@ -97,6 +109,9 @@ final class Ring {
         final MemorySegment data = this.data;
         final MemorySegment producer = this.producerPage;
         final long mask = this.mask;
+        final long base = this.base;
+        final long maxLength = this.maxLength;
+        final Arena scope = this.scope;
         long cons = consumerPos;
         int handed = 0;
         try {
@@ -112,10 +127,14 @@ final class Ring {
                         return handed;
                     }
                     int length = header & LENGTH_MASK;
+                    if (length > maxLength) {
+                        throw new IllegalStateException(name + ": a record of " + length + " bytes at offset " + offset
+                                + " does not fit the ring (" + (mask + 1) + " bytes): the ring is corrupt");
+                    }
                     cons += (length + HEADER + 7) & ~7L;
                     if ((header & DISCARD_BIT) == 0) {
                         handed++;
-                        h.accept(data.asSlice(offset + HEADER, length));
+                        h.accept(view(base, scope, offset, length));
                     }
                 } while (cons < prod);
                 LONG.setRelease(consumerPage, 0L, cons);
@@ -127,6 +146,17 @@ final class Ring {
                 consumerPos = cons;
             }
         }
+    }
+
+    /**
+     * The read-only view of a record's payload. Made from the address rather than by {@code data.asSlice}: the
+     * length was checked against the ring once above, and this path measured about 1 ns per record cheaper in the
+     * drain benchmark (roughly 7.0 against 8.0 ns), which is an eighth of the consumer's cost. The view shares the
+     * mapping's arena, so a handler that keeps it past {@link #unmap} gets an exception, not a crash.
+     */
+    @SuppressWarnings("restricted") // the address and length lie inside the data area, checked by the caller
+    private static MemorySegment view(long base, Arena scope, long offset, int length) {
+        return MemorySegment.ofAddress(base + offset + HEADER).reinterpret(length, scope, null).asReadOnly();
     }
 
     void unmap() {

@@ -13,6 +13,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The consumer loop over memory laid out like the kernel's ring, the test playing the producer: the busy bit stops
@@ -46,7 +47,7 @@ class RingTest {
             write(20, (byte) 2, Ring.DISCARD_BIT);
             write(5, (byte) 3, 0);
             long busyAt = write(7, (byte) 4, Ring.BUSY_BIT);
-            Ring ring = Ring.over("test", consumer, producer, data, SIZE, null);
+            Ring ring = Ring.over("test", arena, consumer, producer, data, SIZE, null);
             List<byte[]> got = new ArrayList<>();
             List<Long> publishedDuringBatch = new ArrayList<>();
             assertEquals(2, ring.consume(rec -> {
@@ -78,7 +79,7 @@ class RingTest {
             write(8, (byte) 1, 0);
             long second = write(8, (byte) 2, 0);
             write(8, (byte) 3, 0);
-            Ring ring = Ring.over("test", consumer, producer, data, SIZE, null);
+            Ring ring = Ring.over("test", arena, consumer, producer, data, SIZE, null);
             int[] calls = {0};
             assertThrows(IllegalStateException.class, () -> ring.consume(rec -> {
                 if (++calls[0] == 2) {
@@ -90,6 +91,37 @@ class RingTest {
             List<Byte> firsts = new ArrayList<>();
             assertEquals(1, ring.consume(rec -> firsts.add(rec.get(JAVA_BYTE, 0))));
             assertEquals(List.of((byte) 3), firsts);
+        }
+    }
+
+    @Test
+    void recordViewsAreReadOnlyExactlySizedAndDieWithTheMapping() {
+        List<MemorySegment> kept = new ArrayList<>();
+        try (arena) {
+            write(12, (byte) 9, 0);
+            Ring ring = Ring.over("test", arena, consumer, producer, data, SIZE, null);
+            assertEquals(1, ring.consume(kept::add));
+            MemorySegment rec = kept.get(0);
+            assertEquals(12, rec.byteSize());
+            assertTrue(rec.isReadOnly());
+            assertEquals(data.address() + Ring.HEADER, rec.address());
+            assertThrows(IllegalArgumentException.class, () -> rec.set(JAVA_BYTE, 0, (byte) 1), "read-only");
+            assertThrows(IndexOutOfBoundsException.class, () -> rec.get(JAVA_BYTE, 12));
+            assertEquals((byte) 9, rec.get(JAVA_BYTE, 11));
+        }
+        assertThrows(IllegalStateException.class, () -> kept.get(0).get(JAVA_BYTE, 0),
+                "a view kept past the mapping's end throws instead of reading unmapped memory");
+    }
+
+    @Test
+    void aRecordLongerThanTheRingIsRefusedAsCorruption() {
+        try (arena) {
+            data.set(JAVA_INT, 0, (int) SIZE);
+            producer.set(JAVA_LONG, 0, SIZE);
+            Ring ring = Ring.over("test", arena, consumer, producer, data, SIZE, null);
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> ring.consume(rec -> { }));
+            assertTrue(e.getMessage().contains("corrupt"), e.getMessage());
+            assertEquals(0, consumer.get(JAVA_LONG, 0), "nothing is consumed");
         }
     }
 }
