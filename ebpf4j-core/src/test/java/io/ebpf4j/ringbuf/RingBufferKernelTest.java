@@ -131,6 +131,44 @@ class RingBufferKernelTest {
     }
 
     @Test
+    void onePollHandsOutWhatEveryRingAlreadyHas() {
+        try (EventsFixture f = EventsFixture.load(16384).sizes(16, 32)) {
+            List<Long> one = new ArrayList<>();
+            List<Long> two = new ArrayList<>();
+            try (RingBufferReader reader = RingBufferReader.builder()
+                    .add(f.map("rb"), rec -> one.add(rec.get(JAVA_LONG, 0)))
+                    .add(f.map("rb2"), rec -> two.add(rec.get(JAVA_LONG, 0)))
+                    .build()) {
+                f.target(EventsFixture.RB).produce(10);
+                f.target(EventsFixture.RB2).produce(7);
+                // Both rings hold records before the call: one poll takes them all, whatever the timeout.
+                assertEquals(17, reader.poll(Duration.ofSeconds(30)));
+                assertEquals(10, one.size());
+                assertEquals(7, two.size());
+                assertEquals(0, reader.poll(Duration.ZERO), "nothing is left");
+            }
+        }
+    }
+
+    @Test
+    void aPollWaitingOnEmptyRingsIsWokenByNewRecords() throws Exception {
+        try (EventsFixture f = EventsFixture.load(16384);
+                RingBufferReader reader = RingBufferReader.of(f.map("rb"))) {
+            java.util.concurrent.CompletableFuture<Integer> polled = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> reader.poll(Duration.ofSeconds(30), rec -> { }));
+            Thread.sleep(200); // let the poll reach epoll_wait: nothing is pending yet
+            assertTrue(!polled.isDone(), "poll returned before any record was produced");
+            f.produce(5);
+            int got = polled.get(10, TimeUnit.SECONDS);
+            // The wake-up may come after the first records only; the rest follow on the next call.
+            while (got < 5) {
+                got += reader.poll(Duration.ofSeconds(5), rec -> { });
+            }
+            assertEquals(5, got);
+        }
+    }
+
+    @Test
     void pollTimesOutOnAnEmptyRing() {
         try (EventsFixture f = EventsFixture.load(4096);
                 RingBufferReader reader = RingBufferReader.of(f.map("rb"))) {
