@@ -23,6 +23,16 @@ final class Ring {
     static final int LENGTH_MASK = ~(BUSY_BIT | DISCARD_BIT);
 
     static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+    /**
+     * All of memory, for the record headers: read at {@code base + (position & mask)}, always inside the first
+     * copy of the data area, and only from {@link #consume}, which runs under the reader's lock while the ring is
+     * mapped (the reader unmaps under the same lock). Being a constant, this segment's bounds and liveness checks
+     * fold away; a segment of the ring's own would have them repeated for every record, because C2 reloads what it
+     * checked after each header's acquire load (measured: about 2 ns per record of a 5 ns consume on cache-hot
+     * records). The views handed to handlers keep every check.
+     */
+    @SuppressWarnings("restricted")
+    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
     static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
 
     final String name;
@@ -32,10 +42,8 @@ final class Ring {
     private final Arena scope;
     private final MemorySegment consumerPage;
     private final MemorySegment producerPage;
-    /** The data area, twice ({@code 2 * size} bytes), read-only. */
-    private final MemorySegment data;
     private final long mask;
-    /** The data area's address, and the longest record payload the ring can hold. */
+    /** The data area's address (mapped twice, {@code 2 * size} bytes), and the longest record payload it can hold. */
     private final long base;
     private final long maxLength;
     /** Our copy of the consumer position; we are its only writer. */
@@ -51,7 +59,6 @@ final class Ring {
         this.maxLength = size - HEADER;
         this.consumerPage = consumerPage;
         this.producerPage = producerPage;
-        this.data = data;
         this.mask = size - 1;
         this.handler = handler;
         this.consumerPos = (long) LONG.getAcquire(consumerPage, 0L);
@@ -106,7 +113,6 @@ final class Ring {
      */
     int consume(RecordHandler h) {
         // Locals: the JIT reloads fields after every acquire load, locals it keeps in registers.
-        final MemorySegment data = this.data;
         final MemorySegment producer = this.producerPage;
         final long mask = this.mask;
         final long base = this.base;
@@ -122,7 +128,7 @@ final class Ring {
                 }
                 do {
                     long offset = cons & mask;
-                    int header = (int) INT.getAcquire(data, offset);
+                    int header = (int) INT.getAcquire(ALL, base + offset);
                     if ((header & BUSY_BIT) != 0) {
                         return handed;
                     }
