@@ -101,10 +101,7 @@ class RingBufferKernelTest {
         try (EventsFixture f = EventsFixture.load(16384).sizes(16, 32)) {
             List<Long> one = new ArrayList<>();
             List<Long> two = new ArrayList<>();
-            try (RingBufferReader reader = RingBufferReader.builder()
-                    .add(f.map("rb"), rec -> one.add(rec.get(JAVA_LONG, 0)))
-                    .add(f.map("rb2"), rec -> two.add(rec.get(JAVA_LONG, 0)))
-                    .build()) {
+            try (RingBufferReader reader = twoRings(f, one, two)) {
                 assertEquals(2, reader.size());
                 List<Long> wantOne = new ArrayList<>();
                 List<Long> wantTwo = new ArrayList<>();
@@ -130,15 +127,20 @@ class RingBufferKernelTest {
         }
     }
 
+    /** A reader of the fixture's two ring buffers, each collecting its records' first field. */
+    private static RingBufferReader twoRings(EventsFixture f, List<Long> one, List<Long> two) {
+        return RingBufferReader.builder()
+                .add(f.map("rb"), rec -> one.add(rec.get(JAVA_LONG, 0)))
+                .add(f.map("rb2"), rec -> two.add(rec.get(JAVA_LONG, 0)))
+                .build();
+    }
+
     @Test
     void onePollHandsOutWhatEveryRingAlreadyHas() {
         try (EventsFixture f = EventsFixture.load(16384).sizes(16, 32)) {
             List<Long> one = new ArrayList<>();
             List<Long> two = new ArrayList<>();
-            try (RingBufferReader reader = RingBufferReader.builder()
-                    .add(f.map("rb"), rec -> one.add(rec.get(JAVA_LONG, 0)))
-                    .add(f.map("rb2"), rec -> two.add(rec.get(JAVA_LONG, 0)))
-                    .build()) {
+            try (RingBufferReader reader = twoRings(f, one, two)) {
                 f.target(EventsFixture.RB).produce(10);
                 f.target(EventsFixture.RB2).produce(7);
                 // Both rings hold records before the call: one poll takes them all, whatever the timeout.
