@@ -1,6 +1,7 @@
 package io.ebpf4j.perf;
 
 import io.ebpf4j.BpfException;
+import io.ebpf4j.kernel.CloseGate;
 import io.ebpf4j.kernel.Cpus;
 import io.ebpf4j.kernel.Epoll;
 import io.ebpf4j.kernel.Fd;
@@ -19,7 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantLock;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -115,9 +115,7 @@ public final class PerfBuffer implements AutoCloseable {
     private final MemorySegment scratch;
     private final LostHandler lostHandler;
     private final AtomicLong lost = new AtomicLong();
-    private final ReentrantLock lock = new ReentrantLock();
-    private volatile boolean closed;
-    private boolean released;
+    private final CloseGate gate;
     /** Records reassembled because they wrapped around a ring's end (for tests). */
     private long wrapped;
 
@@ -125,6 +123,7 @@ public final class PerfBuffer implements AutoCloseable {
         this.map = map;
         this.rings = rings;
         this.epoll = epoll;
+        this.gate = new CloseGate(epoll::wake, this::release);
         this.arena = arena;
         this.scratch = arena.allocate(MAX_RECORD, 8);
         this.lostHandler = lostHandler;
@@ -240,13 +239,13 @@ public final class PerfBuffer implements AutoCloseable {
     public int poll(Duration timeout, SampleHandler handler) {
         Objects.requireNonNull(handler, "handler");
         int ms = Epoll.timeoutMillis(timeout);
-        lock.lock();
+        gate.enter();
         try {
-            if (closed) {
+            if (gate.isClosed()) {
                 return -1;
             }
             int ready = epoll.await(ms);
-            if (closed) {
+            if (gate.isClosed()) {
                 return -1;
             }
             int n = 0;
@@ -258,16 +257,16 @@ public final class PerfBuffer implements AutoCloseable {
             }
             return n;
         } finally {
-            exit();
+            gate.exit();
         }
     }
 
     /** Hands every waiting sample of every CPU to {@code handler} without waiting; -1 once closed. */
     public int consume(SampleHandler handler) {
         Objects.requireNonNull(handler, "handler");
-        lock.lock();
+        gate.enter();
         try {
-            if (closed) {
+            if (gate.isClosed()) {
                 return -1;
             }
             int n = 0;
@@ -276,7 +275,7 @@ public final class PerfBuffer implements AutoCloseable {
             }
             return n;
         } finally {
-            exit();
+            gate.exit();
         }
     }
 
@@ -350,19 +349,9 @@ public final class PerfBuffer implements AutoCloseable {
                 + size + " bytes at position " + position);
     }
 
-    private void exit() {
-        try {
-            if (closed && lock.getHoldCount() == 1) {
-                release();
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /** Whether {@link #close()} has been called. */
     public boolean isClosed() {
-        return closed;
+        return gate.isClosed();
     }
 
     /**
@@ -371,27 +360,10 @@ public final class PerfBuffer implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        epoll.wake();
-        if (lock.isHeldByCurrentThread()) {
-            return;
-        }
-        lock.lock();
-        try {
-            release();
-        } finally {
-            lock.unlock();
-        }
+        gate.close();
     }
 
     private void release() {
-        if (released) {
-            return;
-        }
-        released = true;
         try {
             for (CpuRing r : rings) {
                 if (!map.isClosed()) {

@@ -1,5 +1,6 @@
 package io.ebpf4j.ringbuf;
 
+import io.ebpf4j.kernel.CloseGate;
 import io.ebpf4j.kernel.Epoll;
 import io.ebpf4j.map.BpfMap;
 
@@ -7,7 +8,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Consumes one or many {@code BPF_MAP_TYPE_RINGBUF} maps through one epoll, like libbpf's {@code ring_buffer}.
@@ -25,13 +25,12 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class RingBufferReader implements AutoCloseable {
     private final Ring[] rings;
     private final Epoll epoll;
-    private final ReentrantLock lock = new ReentrantLock();
-    private volatile boolean closed;
-    private boolean released;
+    private final CloseGate gate;
 
     private RingBufferReader(Ring[] rings, Epoll epoll) {
         this.rings = rings;
         this.epoll = epoll;
+        this.gate = new CloseGate(epoll::wake, this::release);
     }
 
     /** A reader of {@code maps}, with the handler given to each {@link #poll(Duration, RecordHandler)}. */
@@ -123,9 +122,9 @@ public final class RingBufferReader implements AutoCloseable {
     }
 
     private int consumeAll(RecordHandler handler) {
-        lock.lock();
+        gate.enter();
         try {
-            if (closed) {
+            if (gate.isClosed()) {
                 return -1;
             }
             int n = 0;
@@ -134,14 +133,14 @@ public final class RingBufferReader implements AutoCloseable {
             }
             return n;
         } finally {
-            exit();
+            gate.exit();
         }
     }
 
     private int poll(int timeoutMs, RecordHandler handler) {
-        lock.lock();
+        gate.enter();
         try {
-            if (closed) {
+            if (gate.isClosed()) {
                 return -1;
             }
             // Records already there: a wait would return at once, so hand them out without the system call
@@ -151,7 +150,7 @@ public final class RingBufferReader implements AutoCloseable {
                 return n;
             }
             int ready = epoll.await(timeoutMs);
-            if (closed) {
+            if (gate.isClosed()) {
                 return -1;
             }
             for (int i = 0; i < ready; i++) {
@@ -164,7 +163,7 @@ public final class RingBufferReader implements AutoCloseable {
             }
             return n;
         } finally {
-            exit();
+            gate.exit();
         }
     }
 
@@ -190,20 +189,9 @@ public final class RingBufferReader implements AutoCloseable {
         return r.handler;
     }
 
-    /** Leaves a consuming call, releasing the rings if the reader was closed meanwhile (by the handler itself). */
-    private void exit() {
-        try {
-            if (closed && lock.getHoldCount() == 1) {
-                release();
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /** Whether {@link #close()} has been called. */
     public boolean isClosed() {
-        return closed;
+        return gate.isClosed();
     }
 
     /**
@@ -212,27 +200,10 @@ public final class RingBufferReader implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        epoll.wake();
-        if (lock.isHeldByCurrentThread()) {
-            return; // inside a handler: exit() releases
-        }
-        lock.lock();
-        try {
-            release();
-        } finally {
-            lock.unlock();
-        }
+        gate.close();
     }
 
     private void release() {
-        if (released) {
-            return;
-        }
-        released = true;
         try {
             epoll.close();
         } finally {

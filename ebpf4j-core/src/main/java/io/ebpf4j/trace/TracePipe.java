@@ -2,6 +2,7 @@ package io.ebpf4j.trace;
 
 import io.ebpf4j.Errno;
 import io.ebpf4j.Mounts;
+import io.ebpf4j.kernel.CloseGate;
 import io.ebpf4j.kernel.Epoll;
 import io.ebpf4j.kernel.Fd;
 import io.ebpf4j.kernel.Sys;
@@ -14,7 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Objects;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -41,14 +41,13 @@ public final class TracePipe implements AutoCloseable {
     /** Bytes of an unfinished line, kept until its newline arrives. */
     private final java.io.ByteArrayOutputStream partial = new java.io.ByteArrayOutputStream();
     private final ArrayDeque<TraceLine> ready = new ArrayDeque<>();
-    private final ReentrantLock lock = new ReentrantLock();
-    private volatile boolean closed;
-    private boolean released;
+    private final CloseGate gate;
 
     private TracePipe(Path path, Fd fd, Epoll epoll) {
         this.path = path;
         this.fd = fd;
         this.epoll = epoll;
+        this.gate = new CloseGate(epoll::wake, this::release);
         this.buffer = arena.allocate(CHUNK);
     }
 
@@ -85,42 +84,42 @@ public final class TracePipe implements AutoCloseable {
      */
     public int poll(Duration timeout, Consumer<TraceLine> handler) {
         Objects.requireNonNull(handler, "handler");
-        lock.lock();
+        gate.enter();
         try {
-            if (closed) {
+            if (gate.isClosed()) {
                 return -1;
             }
             if (ready.isEmpty() && !fill(timeout)) {
-                return closed ? -1 : 0;
+                return gate.isClosed() ? -1 : 0;
             }
             int n = 0;
             TraceLine l;
             while ((l = ready.poll()) != null) {
                 n++;
                 handler.accept(l);
-                if (closed) {
+                if (gate.isClosed()) {
                     break;
                 }
             }
             return n;
         } finally {
-            exit();
+            gate.exit();
         }
     }
 
     /** The next line, waiting up to {@code timeout}; {@code null} when the time passed or the pipe was closed. */
     public TraceLine next(Duration timeout) {
-        lock.lock();
+        gate.enter();
         try {
-            if (closed) {
+            if (gate.isClosed()) {
                 return null;
             }
             if (ready.isEmpty()) {
                 fill(timeout);
             }
-            return closed ? null : ready.poll();
+            return gate.isClosed() ? null : ready.poll();
         } finally {
-            exit();
+            gate.exit();
         }
     }
 
@@ -135,13 +134,13 @@ public final class TracePipe implements AutoCloseable {
             }
             if (r == 0 || r == -Errno.EINTR.number() || r == -Errno.EAGAIN.number()) {
                 long left = deadline - System.nanoTime();
-                if (left <= 0 || closed) {
+                if (left <= 0 || gate.isClosed()) {
                     return false;
                 }
                 // Read again at least every SLICE_MS: whether poll() on trace_pipe wakes for a single line depends
                 // on the kernel and on the buffer_percent setting.
                 epoll.await((int) Math.min(SLICE_MS, Math.max(1, (left + 999_999) / 1_000_000)));
-                if (closed) {
+                if (gate.isClosed()) {
                     return false;
                 }
             }
@@ -169,45 +168,18 @@ public final class TracePipe implements AutoCloseable {
         partial.write(bytes, start, n - start);
     }
 
-    private void exit() {
-        try {
-            if (closed && lock.getHoldCount() == 1) {
-                release();
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /** Whether {@link #close()} has been called. */
     public boolean isClosed() {
-        return closed;
+        return gate.isClosed();
     }
 
     /** Closes the pipe; a thread waiting in {@link #poll} or {@link #next} returns at once. */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        epoll.wake();
-        if (lock.isHeldByCurrentThread()) {
-            return;
-        }
-        lock.lock();
-        try {
-            release();
-        } finally {
-            lock.unlock();
-        }
+        gate.close();
     }
 
     private void release() {
-        if (released) {
-            return;
-        }
-        released = true;
         try {
             epoll.close();
             fd.close();
