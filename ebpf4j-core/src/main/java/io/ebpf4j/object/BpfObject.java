@@ -444,11 +444,11 @@ public final class BpfObject implements AutoCloseable {
                 }
             }
             return new Prepared(def, ps, lo, code, coreDone, mapOrder, module);
-        } catch (BpfException e) {
+        } catch (RuntimeException e) {
             if (module != null) {
                 module.close();
             }
-            throw inContext(e, "program '" + def.name() + "'", spec);
+            throw e instanceof BpfException b ? inContext(b, "program '" + def.name() + "'", spec) : e;
         }
     }
 
