@@ -23,6 +23,7 @@ final class Ring {
     static final int LENGTH_MASK = ~(BUSY_BIT | DISCARD_BIT);
 
     static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+    static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     /**
      * All of memory, for the record headers: read at {@code base + (position & mask)}, always inside the first
      * copy of the data area, and only from {@link #consume}, which runs under the reader's lock while the ring is
@@ -33,7 +34,6 @@ final class Ring {
      */
     @SuppressWarnings("restricted")
     private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
-    static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
 
     final String name;
     /** The arena to close when the reader is done (null for {@link #over}). */
