@@ -7,6 +7,11 @@
 //   <name> <rate> <unit> iterations=<n> per-iteration=<r1,r2,...>
 // where <rate> is total work over total measured time (what JMH's throughput score amounts to).
 //
+// With -S (paired mode) it sets up the named benchmarks, prints "ready", then serves slices: for each line
+// "<name> <seconds>" read from stdin it runs that benchmark for that long and prints "<name> <rate>". The JMH
+// benchmarks drive it between their own iterations (PairedC.java), so the two sides alternate second by second
+// and the machine's drift shows up in both.
+//
 // Build: gcc -O2 -o target/mapbench c/mapbench.c -lbpf     (Debian: apt-get install libbpf-dev)
 
 #define _GNU_SOURCE
@@ -106,28 +111,33 @@ static uint64_t batch_step(void *p) {
     return walk(p);
 }
 
-// Calls step for warm-up, then for `iterations` timed stretches; prints the line described at the top.
+// Calls step for at least `seconds`; returns the work done and stores the time taken.
 // Checking the clock every few steps keeps its cost out of the per-op figure (steps cost ~1 µs).
-static void measure(const char *name, const char *unit, step_fn step, void *ctx, int steps_per_check) {
-    double end = now() + warmup_s;
-    while (now() < end)
+static uint64_t stretch(step_fn step, void *ctx, int steps_per_check, double seconds, double *taken) {
+    uint64_t work = 0;
+    double start = now(), t;
+    do {
         for (int i = 0; i < steps_per_check; i++)
-            step(ctx);
+            work += step(ctx);
+        t = now();
+    } while (t - start < seconds);
+    *taken = t - start;
+    return work;
+}
+
+// Calls step for warm-up, then for `iterations` timed stretches; prints the line described at the top.
+static void measure(const char *name, const char *unit, step_fn step, void *ctx, int steps_per_check) {
+    double taken;
+    stretch(step, ctx, steps_per_check, warmup_s, &taken);
 
     double rates[64];
     uint64_t total_work = 0;
     double total_time = 0;
     for (int it = 0; it < iterations; it++) {
-        uint64_t work = 0;
-        double start = now(), t;
-        do {
-            for (int i = 0; i < steps_per_check; i++)
-                work += step(ctx);
-            t = now();
-        } while (t - start < iteration_s);
-        rates[it] = work / (t - start);
+        uint64_t work = stretch(step, ctx, steps_per_check, iteration_s, &taken);
+        rates[it] = work / taken;
         total_work += work;
-        total_time += t - start;
+        total_time += taken;
     }
     printf("%s %.1f %s iterations=%d per-iteration=", name, total_work / total_time, unit, iterations);
     for (int it = 0; it < iterations; it++)
@@ -136,29 +146,25 @@ static void measure(const char *name, const char *unit, step_fn step, void *ctx,
     fflush(stdout);
 }
 
-static void bench_ops(int do_lookup, int do_update) {
-    struct ops_ctx c = {.fd = create_hash("bench_ops", OPS_MAX_ENTRIES)};
+static void ops_setup(struct ops_ctx *c) {
+    c->fd = create_hash("bench_ops", OPS_MAX_ENTRIES);
+    c->next = 0;
     for (uint32_t k = 0; k < OPS_FILLED; k++) {
         uint64_t v = k;
-        if (bpf_map_update_elem(c.fd, &k, &v, BPF_ANY))
+        if (bpf_map_update_elem(c->fd, &k, &v, BPF_ANY))
             die("prefill", errno);
     }
-    if (do_lookup)
-        measure("lookup", "ops/s", lookup_step, &c, 256);
-    if (do_update)
-        measure("update", "ops/s", update_step, &c, 256);
-    close(c.fd);
 }
 
-static void bench_batch(void) {
-    struct batch_ctx c = {.fd = create_hash("bench_batch", BATCH_ENTRIES)};
+static void batch_setup(struct batch_ctx *c) {
+    c->fd = create_hash("bench_batch", BATCH_ENTRIES);
     // Fill with batch updates, as the Java setup does.
     const uint32_t fill = 100000;
     uint32_t *k = malloc(fill * sizeof(*k));
     uint64_t *v = malloc(fill * sizeof(*v));
-    c.keys = malloc(chunk * sizeof(*c.keys));
-    c.values = malloc(chunk * sizeof(*c.values));
-    if (!k || !v || !c.keys || !c.values)
+    c->keys = malloc(chunk * sizeof(*c->keys));
+    c->values = malloc(chunk * sizeof(*c->values));
+    if (!k || !v || !c->keys || !c->values)
         die("malloc", ENOMEM);
     for (uint32_t base = 0; base < BATCH_ENTRIES; base += fill) {
         uint32_t n = BATCH_ENTRIES - base < fill ? BATCH_ENTRIES - base : fill;
@@ -167,21 +173,44 @@ static void bench_batch(void) {
             v[i] = base + i;
         }
         uint32_t count = n;
-        if (bpf_map_update_batch(c.fd, k, v, &count, NULL) || count != n)
+        if (bpf_map_update_batch(c->fd, k, v, &count, NULL) || count != n)
             die("bpf_map_update_batch", errno);
     }
     free(k);
     free(v);
-    uint64_t seen = walk(&c);
+    uint64_t seen = walk(c);
     if (seen != BATCH_ENTRIES) {
         fprintf(stderr, "mapbench: a batch walk saw %llu entries, expected %u\n", (unsigned long long)seen,
                 BATCH_ENTRIES);
         exit(1);
     }
-    measure("batch", "entries/s", batch_step, &c, 1);
-    free(c.keys);
-    free(c.values);
-    close(c.fd);
+}
+
+// Paired mode: serve "<name> <seconds>" requests from stdin until it ends (see the top of the file).
+static void serve(struct ops_ctx *ops, struct batch_ctx *batch) {
+    printf("ready\n");
+    fflush(stdout);
+    char line[128], name[32];
+    double seconds, taken;
+    while (fgets(line, sizeof line, stdin)) {
+        if (sscanf(line, "%31s %lf", name, &seconds) != 2 || seconds <= 0) {
+            fprintf(stderr, "mapbench: bad request '%s'\n", line);
+            exit(2);
+        }
+        uint64_t work;
+        if (!strcmp(name, "lookup") && ops->fd >= 0)
+            work = stretch(lookup_step, ops, 256, seconds, &taken);
+        else if (!strcmp(name, "update") && ops->fd >= 0)
+            work = stretch(update_step, ops, 256, seconds, &taken);
+        else if (!strcmp(name, "batch") && batch->fd >= 0)
+            work = stretch(batch_step, batch, 1, seconds, &taken);
+        else {
+            fprintf(stderr, "mapbench: '%s' was not set up (name it on the command line)\n", name);
+            exit(2);
+        }
+        printf("%s %.1f\n", name, work / taken);
+        fflush(stdout);
+    }
 }
 
 // An idle second thread: makes the process multi-threaded like a JVM, which changes how the kernel looks up
@@ -195,21 +224,23 @@ static void *idle_thread(void *arg) {
 
 static void usage(void) {
     fprintf(stderr,
-            "usage: mapbench [-w warmup_s] [-i iterations] [-r iteration_s] [-c chunk] [-T] [lookup|update|batch]...\n"
+            "usage: mapbench [-w warmup_s] [-i iterations] [-r iteration_s] [-c chunk] [-T] [-S] [lookup|update|batch]...\n"
             "  -T  start an idle extra thread first (the process then is multi-threaded, like a JVM)\n"
+            "  -S  paired mode: set up, print 'ready', then run '<name> <seconds>' requests read from stdin\n"
             "  with no benchmark names, runs all three\n");
     exit(2);
 }
 
 int main(int argc, char **argv) {
-    int opt, threaded = 0;
-    while ((opt = getopt(argc, argv, "w:i:r:c:Th")) != -1) {
+    int opt, threaded = 0, server = 0;
+    while ((opt = getopt(argc, argv, "w:i:r:c:TSh")) != -1) {
         switch (opt) {
         case 'w': warmup_s = atof(optarg); break;
         case 'i': iterations = atoi(optarg); break;
         case 'r': iteration_s = atof(optarg); break;
         case 'c': chunk = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'T': threaded = 1; break;
+        case 'S': server = 1; break;
         default: usage();
         }
     }
@@ -229,9 +260,28 @@ int main(int argc, char **argv) {
     }
     if (optind == argc)
         lookup = update = batch = 1;
-    if (lookup || update)
-        bench_ops(lookup, update);
-    if (batch)
-        bench_batch();
+    struct ops_ctx ops = {.fd = -1};
+    struct batch_ctx bc = {.fd = -1};
+    if (server) {
+        if (lookup || update)
+            ops_setup(&ops);
+        if (batch)
+            batch_setup(&bc);
+        serve(&ops, &bc);
+        return 0;
+    }
+    // One map at a time, the single-element one closed before the large one is filled.
+    if (lookup || update) {
+        ops_setup(&ops);
+        if (lookup)
+            measure("lookup", "ops/s", lookup_step, &ops, 256);
+        if (update)
+            measure("update", "ops/s", update_step, &ops, 256);
+        close(ops.fd);
+    }
+    if (batch) {
+        batch_setup(&bc);
+        measure("batch", "entries/s", batch_step, &bc, 1);
+    }
     return 0;
 }

@@ -50,16 +50,6 @@ public final class Bpf {
         return r < 0 ? -Libc.errno(capture) : r;
     }
 
-    /** The same through the critical (no thread transition) handle: only for short, non-blocking commands. */
-    private static int callCritical(BpfCmd cmd, Scratch s) {
-        long r;
-        try {
-            r = (long) Libc.SYSCALL3_CRITICAL.invokeExact(s.capture, Libc.SYS_BPF, (long) cmd.number, s.attr, ELEM_SIZE);
-        } catch (Throwable t) {
-            throw Scratch.rethrow(t);
-        }
-        return r < 0 ? Libc.errno(s.capture) : 0;
-    }
 
     /** Makes the call, retrying on EINTR/EAGAIN a few times, and throws on failure. */
     static long callOrThrow(BpfCmd cmd, AttrLayout layout, MemorySegment attr, long size, String object, String hint) {
@@ -169,36 +159,63 @@ public final class Bpf {
         MemorySegment.copy(b, 0, a, JAVA_BYTE, offset, Math.min(b.length, Attr.OBJ_NAME_LEN - 1));
     }
 
-    private static int elem(BpfCmd cmd, int mapFd, MemorySegment key, MemorySegment value, long flags) {
-        Scratch s = Scratch.get();
-        MemorySegment a = s.attr;
-        a.set(JAVA_LONG, ELEM_MAP_FD, mapFd & 0xffff_ffffL); // map_fd and the padding after it
-        a.set(JAVA_LONG, ELEM_KEY, key.address());
-        a.set(JAVA_LONG, ELEM_VALUE, value.address());
-        a.set(JAVA_LONG, ELEM_FLAGS, flags);
-        return callCritical(cmd, s);
+    /**
+     * All of memory, for writing element attributes at {@link Scratch#attrAddress}: being a constant, its bounds
+     * and liveness checks fold away, where the scratch's own segment would be loaded and checked on every call.
+     */
+    @SuppressWarnings("restricted")
+    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
+    /**
+     * A map element command through the critical (no thread transition) handle: element commands never block.
+     * {@code s} must be the calling thread's scratch.
+     */
+    private static int elem(Scratch s, BpfCmd cmd, int mapFd, MemorySegment key, MemorySegment value, long flags) {
+        long a = s.attrAddress;
+        ALL.set(JAVA_LONG, a + ELEM_MAP_FD, mapFd & 0xffff_ffffL); // map_fd and the padding after it
+        ALL.set(JAVA_LONG, a + ELEM_KEY, key.address());
+        ALL.set(JAVA_LONG, a + ELEM_VALUE, value.address());
+        ALL.set(JAVA_LONG, a + ELEM_FLAGS, flags);
+        long r;
+        try {
+            r = (long) Libc.SYSCALL3_CRITICAL.invokeExact(s.capture, Libc.SYS_BPF, (long) cmd.number, a, ELEM_SIZE);
+        } catch (Throwable t) {
+            throw Scratch.rethrow(t);
+        }
+        return r < 0 ? Libc.errno(s.capture) : 0;
     }
 
-    /** Returns 0 or the errno (ENOENT: no such key). Key and value must be native memory of the map's sizes. */
+    /**
+     * Returns 0 or the errno (ENOENT: no such key). Key and value must be native memory of the map's sizes;
+     * {@code s} the calling thread's scratch (the forms without it look it up).
+     */
+    public static int mapLookup(Scratch s, int mapFd, MemorySegment key, MemorySegment value, long flags) {
+        return elem(s, BpfCmd.MAP_LOOKUP_ELEM, mapFd, key, value, flags);
+    }
+
     public static int mapLookup(int mapFd, MemorySegment key, MemorySegment value, long flags) {
-        return elem(BpfCmd.MAP_LOOKUP_ELEM, mapFd, key, value, flags);
+        return mapLookup(Scratch.get(), mapFd, key, value, flags);
+    }
+
+    public static int mapUpdate(Scratch s, int mapFd, MemorySegment key, MemorySegment value, long flags) {
+        return elem(s, BpfCmd.MAP_UPDATE_ELEM, mapFd, key, value, flags);
     }
 
     public static int mapUpdate(int mapFd, MemorySegment key, MemorySegment value, long flags) {
-        return elem(BpfCmd.MAP_UPDATE_ELEM, mapFd, key, value, flags);
+        return mapUpdate(Scratch.get(), mapFd, key, value, flags);
     }
 
     public static int mapDelete(int mapFd, MemorySegment key, long flags) {
-        return elem(BpfCmd.MAP_DELETE_ELEM, mapFd, key, MemorySegment.NULL, flags);
+        return elem(Scratch.get(), BpfCmd.MAP_DELETE_ELEM, mapFd, key, MemorySegment.NULL, flags);
     }
 
     public static int mapLookupAndDelete(int mapFd, MemorySegment key, MemorySegment value, long flags) {
-        return elem(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, mapFd, key, value, flags);
+        return elem(Scratch.get(), BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, mapFd, key, value, flags);
     }
 
     /** {@code key} NULL asks for the first key. Returns 0 or the errno (ENOENT: no more keys). */
     public static int mapGetNextKey(int mapFd, MemorySegment key, MemorySegment nextKey) {
-        return elem(BpfCmd.MAP_GET_NEXT_KEY, mapFd, key, nextKey, 0);
+        return elem(Scratch.get(), BpfCmd.MAP_GET_NEXT_KEY, mapFd, key, nextKey, 0);
     }
 
     /** The outcome of a batch command: how many elements it handled, and 0, ENOENT (the end) or another errno. */

@@ -18,6 +18,12 @@ public final class Fd implements AutoCloseable {
     private final String what;
     private final State state;
     private final Cleaner.Cleanable cleanable;
+    /**
+     * Set by {@link #close}, before the state is. {@link #get} reads this field of the owner itself rather than
+     * the state's flag: map element calls check it once per call, and two fewer dependent loads are measurable
+     * against a one-microsecond system call.
+     */
+    private volatile boolean closed;
 
     private Fd(int fd, String what) {
         if (fd < 0) {
@@ -36,7 +42,7 @@ public final class Fd implements AutoCloseable {
 
     /** The descriptor's number. Throws if this owner was closed. */
     public int get() {
-        if (state.closed.get()) {
+        if (closed) {
             throw new IllegalStateException(what + " is closed");
         }
         return fd;
@@ -48,11 +54,12 @@ public final class Fd implements AutoCloseable {
     }
 
     public boolean isClosed() {
-        return state.closed.get();
+        return closed;
     }
 
     @Override
     public void close() {
+        closed = true;
         state.explicit = true;
         cleanable.clean();
     }
@@ -117,7 +124,7 @@ public final class Fd implements AutoCloseable {
 
     @Override
     public String toString() {
-        return what + " (fd " + fd + (state.closed.get() ? ", closed)" : ")");
+        return what + " (fd " + fd + (closed ? ", closed)" : ")");
     }
 
     private static final class State implements Runnable {

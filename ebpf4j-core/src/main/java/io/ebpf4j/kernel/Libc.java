@@ -38,10 +38,11 @@ public final class Libc {
             Linker.Option.firstVariadicArg(1), CAPTURE_ERRNO);
     /**
      * The same call without the JVM's thread-state transition: only for {@code bpf(2)} map element commands,
-     * which never block and return in about a microsecond.
+     * which never block and return in about a microsecond. The attribute is passed as an address in a
+     * {@code long} (the same register for a variadic argument), so the hot path needs no segment object.
      */
     static final MethodHandle SYSCALL3_CRITICAL = handle("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG),
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             Linker.Option.firstVariadicArg(1), CAPTURE_ERRNO, Linker.Option.critical(false));
     /** {@code syscall(nr, a, b, c, d, e)} for perf_event_open. */
     static final MethodHandle SYSCALL5 = handle("syscall",

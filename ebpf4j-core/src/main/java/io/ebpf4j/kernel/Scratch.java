@@ -13,8 +13,10 @@ import java.util.List;
  * a shared scope (an automatic or shared arena) to a downcall costs an atomic acquire and release per argument,
  * which a microsecond-long system call notices. A {@link Cleaner} frees the memory once the thread's scratch is
  * unreachable.
+ * <p>Public only so that a map can keep the scratch of the thread that used it last ({@link #isCurrentThread}),
+ * which saves a {@code ThreadLocal} lookup per element call; the package is not exported.
  */
-final class Scratch {
+public final class Scratch {
     /** Larger than any {@code union bpf_attr} member we use (the 6.18 union is 168 bytes). */
     static final int ATTR_BYTES = 256;
     private static final int INITIAL_BUFFER = 256;
@@ -24,7 +26,10 @@ final class Scratch {
     /** The addresses to free; kept apart from the Scratch so that the cleaner does not keep it reachable. */
     private final Blocks blocks = new Blocks();
     final MemorySegment attr = blocks.allocate(ATTR_BYTES);
+    /** {@link #attr}'s address, for the element calls, which write it through a constant segment. */
+    final long attrAddress = attr.address();
     final MemorySegment capture = blocks.allocate(Libc.CAPTURE_LAYOUT.byteSize());
+    private final Thread owner = Thread.currentThread();
     private MemorySegment key = blocks.allocate(INITIAL_BUFFER);
     private MemorySegment value = blocks.allocate(INITIAL_BUFFER);
 
@@ -34,6 +39,16 @@ final class Scratch {
 
     static Scratch get() {
         return LOCAL.get();
+    }
+
+    /** This thread's scratch. */
+    public static Scratch current() {
+        return LOCAL.get();
+    }
+
+    /** Whether this is the calling thread's scratch (only then may the caller use it). */
+    public boolean isCurrentThread() {
+        return owner == Thread.currentThread();
     }
 
     /** The attribute buffer, zeroed over {@code size} bytes. */

@@ -9,6 +9,7 @@ import io.ebpf4j.kernel.Bpf;
 import io.ebpf4j.kernel.BpfCmd;
 import io.ebpf4j.kernel.Cpus;
 import io.ebpf4j.kernel.Fd;
+import io.ebpf4j.kernel.Scratch;
 import io.ebpf4j.kernel.Libc;
 import io.ebpf4j.kernel.Sys;
 
@@ -43,6 +44,12 @@ public final class BpfMap implements AutoCloseable {
     private final int valueBufferSize;
     private final int perCpuStride;
     private volatile boolean frozen;
+    /**
+     * The kernel scratch of the thread that made this map's last lookup or update: while one thread keeps using
+     * the map, this saves a {@code ThreadLocal} lookup per call. A plain field: a stale or racing read only means
+     * the check below fails and the thread looks its own up.
+     */
+    private Scratch scratch;
     private Arena mmapArena;
     private MemorySegment mapping;
 
@@ -244,6 +251,16 @@ public final class BpfMap implements AutoCloseable {
 
     // ---- element operations on segments ----
 
+    /** The calling thread's kernel scratch, from the one-entry cache when this thread made the last call. */
+    private Scratch scratch() {
+        Scratch s = scratch;
+        if (s == null || !s.isCurrentThread()) {
+            s = Scratch.current();
+            scratch = s;
+        }
+        return s;
+    }
+
     private MemorySegment checkKey(MemorySegment key) {
         if (key.byteSize() != keySize) {
             throw new SizeMismatchException("key for " + describe(name, type), keySize, key.byteSize());
@@ -287,7 +304,7 @@ public final class BpfMap implements AutoCloseable {
     private boolean read(BpfCmd cmd, MemorySegment key, MemorySegment value) {
         checkValue(value);
         MemorySegment v = value.isNative() ? value : Bpf.scratchValue(valueBufferSize);
-        int errno = cmd == BpfCmd.MAP_LOOKUP_ELEM ? Bpf.mapLookup(fd.get(), key, v, 0)
+        int errno = cmd == BpfCmd.MAP_LOOKUP_ELEM ? Bpf.mapLookup(scratch(), fd.get(), key, v, 0)
                 : Bpf.mapLookupAndDelete(fd.get(), key, v, 0);
         if (errno == 0) {
             if (v != value) {
@@ -314,7 +331,7 @@ public final class BpfMap implements AutoCloseable {
         MemorySegment k = checkKey(key);
         checkValue(value);
         MemorySegment v = value.isNative() ? value : Bpf.scratchValue(valueBufferSize).copyFrom(value);
-        int errno = Bpf.mapUpdate(fd.get(), k, v, flag.value());
+        int errno = Bpf.mapUpdate(scratch(), fd.get(), k, v, flag.value());
         if (errno != 0) {
             throw failure(BpfCmd.MAP_UPDATE_ELEM, errno);
         }

@@ -335,4 +335,69 @@ class MapKernelTest {
             assertTrue(lru.lookup(le32(999)).isPresent(), "the newest key survives eviction");
         }
     }
+
+    /**
+     * Element calls use the scratch memory of the thread that makes them; a map remembers the last thread's. Four
+     * threads taking turns on one map, each with its own keys, must each read back exactly what they wrote.
+     */
+    @Test
+    void threadsTakingTurnsOnOneMapEachSeeTheirOwnElements() throws Exception {
+        int threads = 4;
+        int rounds = 2_000;
+        try (BpfMap m = BpfMap.create(MapSpec.of(MapType.HASH, 4, 8, threads * rounds).withName("turns"))) {
+            java.util.concurrent.CyclicBarrier turn = new java.util.concurrent.CyclicBarrier(threads);
+            List<java.util.concurrent.Future<Integer>> done = new ArrayList<>();
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+            try {
+                for (int t = 0; t < threads; t++) {
+                    int id = t;
+                    done.add(pool.submit(() -> {
+                        try (Arena arena = Arena.ofConfined()) {
+                            MemorySegment key = arena.allocate(ValueLayout.JAVA_INT);
+                            MemorySegment value = arena.allocate(ValueLayout.JAVA_LONG);
+                            int checked = 0;
+                            for (int i = 0; i < rounds; i++) {
+                                int k = i * threads + id;
+                                key.set(ValueLayout.JAVA_INT, 0, k);
+                                value.set(ValueLayout.JAVA_LONG, 0, k * 31L + id);
+                                m.update(key, value, UpdateFlag.NOEXIST);
+                                if (i % 100 == 0) {
+                                    turn.await(); // the threads interleave on the map throughout
+                                }
+                                value.set(ValueLayout.JAVA_LONG, 0, -1);
+                                assertTrue(m.lookup(key, value), "key " + k);
+                                assertEquals(k * 31L + id, value.get(ValueLayout.JAVA_LONG, 0), "value of key " + k);
+                                checked++;
+                            }
+                            return checked;
+                        }
+                    }));
+                }
+                for (java.util.concurrent.Future<Integer> f : done) {
+                    assertEquals(rounds, f.get(60, java.util.concurrent.TimeUnit.SECONDS));
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            int count = 0;
+            for (byte[] ignored : m.keys()) {
+                count++;
+            }
+            assertEquals(threads * rounds, count, "every thread's keys are in the map");
+        }
+    }
+
+    @Test
+    void aClosedMapRefusesElementCalls() {
+        BpfMap m = BpfMap.create(MapSpec.of(MapType.HASH, 4, 8, 4).withName("closed"));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment key = arena.allocate(ValueLayout.JAVA_INT);
+            MemorySegment value = arena.allocate(ValueLayout.JAVA_LONG);
+            m.update(key, value, UpdateFlag.ANY);
+            m.close();
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> m.lookup(key, value));
+            assertTrue(e.getMessage().contains("closed"), e.getMessage());
+            assertThrows(IllegalStateException.class, () -> m.update(key, value, UpdateFlag.ANY));
+        }
+    }
 }

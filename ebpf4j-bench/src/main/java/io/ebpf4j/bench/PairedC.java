@@ -1,0 +1,155 @@
+package io.ebpf4j.bench;
+
+import org.openjdk.jmh.infra.IterationParams;
+import org.openjdk.jmh.runner.IterationType;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Paired mode: runs the C harness between JMH's own iterations, so that C and Java alternate second by second
+ * and slow drift of the machine (on a shared VM the same loop's speed wanders by 20–30% over tens of seconds)
+ * falls on both sides alike. Off unless the run script sets the properties below; the benchmarks then behave
+ * exactly as plain JMH benchmarks.
+ * <ul>
+ *   <li>{@value #OUT}: a directory; each benchmark writes {@code <name>.pairs} there, one line per C slice:
+ *       {@code <side> <warmup|measurement> <index> <rate>}.</li>
+ *   <li>{@value #SIDE_PREFIX}{@code <side>}: the command line (split at spaces) of a C harness in its serving
+ *       mode. It prints {@code ready} once set up, then answers each request {@code <name> <seconds>} read from
+ *       its stdin with {@code <name> <rate>} after working that long.</li>
+ * </ul>
+ * Before each JMH iteration every side runs one slice as long as the iteration, and once more after the last
+ * one; the run script compares Java's iteration i with the mean of the C slices just before and just after it.
+ */
+final class PairedC implements AutoCloseable {
+    static final String OUT = "ebpf4j.bench.pair.out";
+    static final String SIDE_PREFIX = "ebpf4j.bench.pair.side.";
+
+    private record Side(String name, Process process, BufferedReader answers, Writer requests) {
+    }
+
+    private final String benchmark;
+    private final Path results;
+    private final List<Side> sides;
+    private IterationParams last;
+    private int index;
+    private IterationType type;
+
+    private PairedC(String benchmark, Path results, List<Side> sides) {
+        this.benchmark = benchmark;
+        this.results = results;
+        this.sides = sides;
+    }
+
+    /** The harnesses named by the system properties, set up for {@code benchmark}; null when pairing is off. */
+    static PairedC fromProperties(String benchmark) {
+        String out = System.getProperty(OUT);
+        if (out == null) {
+            return null;
+        }
+        Map<String, String> commands = new LinkedHashMap<>();
+        System.getProperties().stringPropertyNames().stream().sorted()
+                .filter(p -> p.startsWith(SIDE_PREFIX))
+                .forEach(p -> commands.put(p.substring(SIDE_PREFIX.length()), System.getProperty(p)));
+        if (commands.isEmpty()) {
+            throw new IllegalStateException(OUT + " is set but no " + SIDE_PREFIX + "<side> names a harness");
+        }
+        List<Side> sides = new ArrayList<>();
+        try {
+            for (Map.Entry<String, String> c : commands.entrySet()) {
+                List<String> argv = new ArrayList<>(Arrays.asList(c.getValue().trim().split(" +")));
+                argv.add(benchmark);
+                Process p = new ProcessBuilder(argv).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                Side side = new Side(c.getKey(), p,
+                        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.US_ASCII)),
+                        new OutputStreamWriter(p.getOutputStream(), StandardCharsets.US_ASCII));
+                sides.add(side);
+                String ready = side.answers.readLine();
+                if (!"ready".equals(ready)) {
+                    throw new IllegalStateException("the " + c.getKey() + " harness (" + c.getValue()
+                            + ") did not get ready: it said " + ready);
+                }
+            }
+            Path results = Path.of(out, benchmark + ".pairs");
+            Files.deleteIfExists(results);
+            return new PairedC(benchmark, results, sides);
+        } catch (IOException | RuntimeException e) {
+            sides.forEach(s -> s.process.destroy());
+            throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
+        }
+    }
+
+    /** Runs one slice on every side, as long as the coming iteration. Call from an iteration-level setup. */
+    void before(IterationParams iteration) {
+        if (iteration.getType() != type) {
+            type = iteration.getType();
+            index = 0;
+        }
+        last = iteration;
+        slice(iteration, type, index++);
+    }
+
+    private void slice(IterationParams iteration, IterationType kind, int at) {
+        double seconds = iteration.getTime().convertTo(TimeUnit.MILLISECONDS) / 1000.0;
+        StringBuilder lines = new StringBuilder();
+        for (Side s : sides) {
+            try {
+                s.requests.write(benchmark + " " + seconds + "\n");
+                s.requests.flush();
+                String answer = s.answers.readLine();
+                String[] f = answer == null ? new String[0] : answer.split(" ");
+                if (f.length != 2 || !f[0].equals(benchmark)) {
+                    throw new IllegalStateException("the " + s.name + " harness answered '" + answer + "' to "
+                            + benchmark);
+                }
+                lines.append(s.name).append(' ')
+                        .append(kind == IterationType.WARMUP ? "warmup" : "measurement").append(' ')
+                        .append(at).append(' ').append(f[1]).append('\n');
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        try {
+            Files.writeString(results, lines, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Runs the closing slice (after the last measured iteration) and stops the harnesses. */
+    @Override
+    public void close() {
+        try {
+            if (last != null && type == IterationType.MEASUREMENT) {
+                slice(last, type, index);
+            }
+        } finally {
+            for (Side s : sides) {
+                try {
+                    s.requests.close();
+                    s.process.waitFor(10, TimeUnit.SECONDS);
+                } catch (IOException e) {
+                    // Stopping it below is all that is left to do.
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    s.process.destroy();
+                }
+            }
+        }
+    }
+}
