@@ -8,11 +8,16 @@
 //   perf   as poll, through a perf buffer (64 pages per CPU) and perf_buffer__poll
 // Each prints one line: <name> <value> <unit> iterations=<n> per-iteration=<v1,v2,...>
 //
+// With -S (paired mode) it sets up the named benchmarks, prints "ready", then serves slices: for each line
+// "<name> <seconds>" read from stdin it runs that benchmark for that long and prints "<name> <value>" (events/s,
+// or ns/event for drain). The JMH benchmarks drive it between their own iterations (PairedC.java).
+//
 // Build: gcc -O2 -o target/eventbench c/eventbench.c -lbpf     (Debian: apt-get install libbpf-dev)
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,21 +96,26 @@ static double perf_step(struct ctx *c) {
     return BATCH;
 }
 
-// Runs `step` (which returns the events it handled) for warm-up and timed iterations; prints events/s.
+// Runs `step` (which returns the events it handled) for at least `seconds`; returns events/s.
+static double stretch(double (*step)(struct ctx *), struct ctx *c, double seconds) {
+    double events = 0, start = now(), t;
+    do {
+        events += step(c);
+        t = now();
+    } while (t - start < seconds);
+    return events / (t - start);
+}
+
+// Runs `step` for warm-up and timed iterations; prints events/s (total events over total time).
 static void rate(const char *name, double (*step)(struct ctx *), struct ctx *c) {
-    double end = now() + warmup_s;
-    while (now() < end)
-        step(c);
+    stretch(step, c, warmup_s);
     double rates[64], total_events = 0, total_time = 0;
     for (int it = 0; it < iterations; it++) {
-        double events = 0, start = now(), t;
-        do {
-            events += step(c);
-            t = now();
-        } while (t - start < iteration_s);
-        rates[it] = events / (t - start);
-        total_events += events;
-        total_time += t - start;
+        double start = now();
+        rates[it] = stretch(step, c, iteration_s);
+        double t = now() - start;
+        total_events += rates[it] * t;
+        total_time += t;
     }
     printf("%s %.1f events/s iterations=%d per-iteration=", name, total_events / total_time, iterations);
     for (int it = 0; it < iterations; it++)
@@ -130,48 +140,92 @@ static double drain_once(struct ctx *c) {
     return t;
 }
 
+// Drains for at least `seconds` of wall time, fills included; returns ns per event over the consumes alone.
+static double drain_stretch(struct ctx *c, double seconds) {
+    double start = now(), timed = 0, events = 0;
+    do {
+        timed += drain_once(c);
+        events += DRAIN;
+    } while (now() - start < seconds);
+    return timed * 1e9 / events;
+}
+
 static void drain(struct ctx *c) {
-    double end = now() + warmup_s;
-    while (now() < end)
-        drain_once(c);
-    double per[64], total_time = 0, total_events = 0;
+    drain_stretch(c, warmup_s);
+    double per[64], sum_per = 0;
     for (int it = 0; it < iterations; it++) {
-        // An iteration is iteration_s of wall time, fills included; only the consumes are summed.
-        double start = now(), timed = 0, events = 0;
-        do {
-            timed += drain_once(c);
-            events += DRAIN;
-        } while (now() - start < iteration_s);
-        per[it] = timed * 1e9 / events;
-        total_time += timed;
-        total_events += events;
+        per[it] = drain_stretch(c, iteration_s);
+        sum_per += per[it];
     }
-    printf("drain %.2f ns/event iterations=%d per-iteration=", total_time * 1e9 / total_events, iterations);
+    printf("drain %.2f ns/event iterations=%d per-iteration=", sum_per / iterations, iterations);
     for (int it = 0; it < iterations; it++)
         printf("%s%.2f", it ? "," : "", per[it]);
     printf("\n");
     fflush(stdout);
 }
 
+// Paired mode: serve "<name> <seconds>" requests from stdin until it ends (see the top of the file).
+static void serve(struct ctx *rb, struct ctx *pb) {
+    printf("ready\n");
+    fflush(stdout);
+    char line[128], name[32];
+    double seconds, value;
+    while (fgets(line, sizeof line, stdin)) {
+        if (sscanf(line, "%31s %lf", name, &seconds) != 2 || seconds <= 0) {
+            fprintf(stderr, "eventbench: bad request '%s'\n", line);
+            exit(2);
+        }
+        if (!strcmp(name, "poll") && rb->rb)
+            value = stretch(poll_step, rb, seconds);
+        else if (!strcmp(name, "drain") && rb->rb)
+            value = drain_stretch(rb, seconds);
+        else if (!strcmp(name, "perf") && pb->pb)
+            value = stretch(perf_step, pb, seconds);
+        else {
+            fprintf(stderr, "eventbench: '%s' was not set up (name it on the command line)\n", name);
+            exit(2);
+        }
+        printf("%s %.2f\n", name, value);
+        fflush(stdout);
+    }
+}
+
+// An idle second thread: makes the process multi-threaded like a JVM (see mapbench.c), to tell that cost apart.
+static void *idle_thread(void *arg) {
+    (void)arg;
+    for (;;)
+        pause();
+    return NULL;
+}
+
 static void usage(void) {
-    fprintf(stderr, "usage: eventbench [-w warmup_s] [-i iterations] [-r iteration_s] [-v] object.bpf.o "
-                    "(poll|drain|perf)...\n");
+    fprintf(stderr, "usage: eventbench [-w warmup_s] [-i iterations] [-r iteration_s] [-v] [-T] [-S] object.bpf.o "
+                    "(poll|drain|perf)...\n"
+                    "  -T  start an idle extra thread first (the process then is multi-threaded, like a JVM)\n"
+                    "  -S  paired mode: set up, print 'ready', then run '<name> <seconds>' requests read from stdin\n");
     exit(2);
 }
 
 int main(int argc, char **argv) {
-    int opt, verbose = 0;
-    while ((opt = getopt(argc, argv, "w:i:r:vh")) != -1) {
+    int opt, verbose = 0, server = 0, threaded = 0;
+    while ((opt = getopt(argc, argv, "w:i:r:vTSh")) != -1) {
         switch (opt) {
         case 'w': warmup_s = atof(optarg); break;
         case 'i': iterations = atoi(optarg); break;
         case 'r': iteration_s = atof(optarg); break;
         case 'v': verbose = 1; break;
+        case 'S': server = 1; break;
+        case 'T': threaded = 1; break;
         default: usage();
         }
     }
     if (iterations < 1 || iterations > 64 || optind + 2 > argc)
         usage();
+    if (threaded) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, idle_thread, NULL))
+            die("pthread_create", EAGAIN);
+    }
     if (!verbose)
         libbpf_set_print(NULL);
     struct bpf_object *obj = bpf_object__open_file(argv[optind], NULL);
@@ -184,6 +238,25 @@ int main(int argc, char **argv) {
     int rb_prog = bpf_program__fd(bpf_object__find_program_by_name(obj, "produce_rb"));
     int pb_prog = bpf_program__fd(bpf_object__find_program_by_name(obj, "produce_pb"));
 
+    if (server) {
+        struct ctx rb = {.prog_fd = rb_prog}, pb = {.prog_fd = pb_prog};
+        for (int a = optind + 1; a < argc; a++) {
+            if ((!strcmp(argv[a], "poll") || !strcmp(argv[a], "drain")) && !rb.rb) {
+                rb.rb = ring_buffer__new(rb_fd, on_record, NULL, NULL);
+                if (!rb.rb)
+                    die("ring_buffer__new", errno);
+            } else if (!strcmp(argv[a], "perf") && !pb.pb) {
+                pb.pb = perf_buffer__new(pb_fd, PERF_PAGES, on_sample, NULL, NULL, NULL);
+                if (!pb.pb)
+                    die("perf_buffer__new", errno);
+            }
+        }
+        serve(&rb, &pb);
+        ring_buffer__free(rb.rb);
+        perf_buffer__free(pb.pb);
+        bpf_object__close(obj);
+        return 0;
+    }
     for (int a = optind + 1; a < argc; a++) {
         struct ctx c = {0};
         if (!strcmp(argv[a], "poll") || !strcmp(argv[a], "drain")) {

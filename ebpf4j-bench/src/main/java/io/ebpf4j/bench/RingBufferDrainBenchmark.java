@@ -19,6 +19,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.IterationParams;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -56,6 +57,8 @@ public class RingBufferDrainBenchmark {
         seen++;
     };
 
+    private PairedC paired;
+
     @Setup
     public void setup() {
         obj = EventsBenchmark.load(object);
@@ -63,6 +66,15 @@ public class RingBufferDrainBenchmark {
         arena = Arena.ofConfined();
         packet = arena.allocate(64);
         reader = RingBufferReader.of(obj.map("rb"));
+        paired = PairedC.fromProperties("drain");
+    }
+
+    /** In paired mode (run-eventbench), the C harness's slice before this iteration; otherwise nothing. */
+    @Setup(Level.Iteration)
+    public void pair(IterationParams iteration) {
+        if (paired != null) {
+            paired.before(iteration);
+        }
     }
 
     /** Fills the ring; a per-invocation setup is fine here: an op takes milliseconds. */
@@ -73,6 +85,9 @@ public class RingBufferDrainBenchmark {
 
     @TearDown
     public void tearDown() {
+        if (paired != null) {
+            paired.close();
+        }
         reader.close();
         obj.close();
         arena.close();

@@ -346,34 +346,51 @@ public final class Bpf {
     public record TestRunOut(int retval, int durationNs, int dataSizeOut, int ctxSizeOut) {
     }
 
+    private static final long TR_SIZE = Attr.TEST_RUN.size();
+    private static final long TR_PROG_FD = Attr.TEST_RUN.offset("prog_fd");
+    private static final long TR_RETVAL = Attr.TEST_RUN.offset("retval");
+    private static final long TR_DATA_SIZE_IN = Attr.TEST_RUN.offset("data_size_in");
+    private static final long TR_DATA_SIZE_OUT = Attr.TEST_RUN.offset("data_size_out");
+    private static final long TR_DATA_IN = Attr.TEST_RUN.offset("data_in");
+    private static final long TR_DATA_OUT = Attr.TEST_RUN.offset("data_out");
+    private static final long TR_REPEAT = Attr.TEST_RUN.offset("repeat");
+    private static final long TR_DURATION = Attr.TEST_RUN.offset("duration");
+    private static final long TR_CTX_SIZE_IN = Attr.TEST_RUN.offset("ctx_size_in");
+    private static final long TR_CTX_SIZE_OUT = Attr.TEST_RUN.offset("ctx_size_out");
+    private static final long TR_CTX_IN = Attr.TEST_RUN.offset("ctx_in");
+    private static final long TR_CTX_OUT = Attr.TEST_RUN.offset("ctx_out");
+    private static final long TR_FLAGS = Attr.TEST_RUN.offset("flags");
+    private static final long TR_CPU = Attr.TEST_RUN.offset("cpu");
+    private static final long TR_BATCH_SIZE = Attr.TEST_RUN.offset("batch_size");
+
+    /** BPF_PROG_TEST_RUN. Offsets are computed once: test runs are often made in a loop (benchmarks, producers). */
     public static TestRunOut progTestRun(int progFd, TestRun t, String object) {
-        AttrLayout l = Attr.TEST_RUN;
         Scratch s = Scratch.get();
-        MemorySegment a = s.attr(l.size());
-        a.set(JAVA_INT, l.offset("prog_fd"), progFd);
+        MemorySegment a = s.attr(TR_SIZE);
+        a.set(JAVA_INT, TR_PROG_FD, progFd);
         if (t.dataIn() != null) {
-            a.set(JAVA_INT, l.offset("data_size_in"), (int) t.dataIn().byteSize());
-            a.set(JAVA_LONG, l.offset("data_in"), t.dataIn().address());
+            a.set(JAVA_INT, TR_DATA_SIZE_IN, (int) t.dataIn().byteSize());
+            a.set(JAVA_LONG, TR_DATA_IN, t.dataIn().address());
         }
         if (t.dataOut() != null) {
-            a.set(JAVA_INT, l.offset("data_size_out"), (int) t.dataOut().byteSize());
-            a.set(JAVA_LONG, l.offset("data_out"), t.dataOut().address());
+            a.set(JAVA_INT, TR_DATA_SIZE_OUT, (int) t.dataOut().byteSize());
+            a.set(JAVA_LONG, TR_DATA_OUT, t.dataOut().address());
         }
         if (t.ctxIn() != null) {
-            a.set(JAVA_INT, l.offset("ctx_size_in"), (int) t.ctxIn().byteSize());
-            a.set(JAVA_LONG, l.offset("ctx_in"), t.ctxIn().address());
+            a.set(JAVA_INT, TR_CTX_SIZE_IN, (int) t.ctxIn().byteSize());
+            a.set(JAVA_LONG, TR_CTX_IN, t.ctxIn().address());
         }
         if (t.ctxOut() != null) {
-            a.set(JAVA_INT, l.offset("ctx_size_out"), (int) t.ctxOut().byteSize());
-            a.set(JAVA_LONG, l.offset("ctx_out"), t.ctxOut().address());
+            a.set(JAVA_INT, TR_CTX_SIZE_OUT, (int) t.ctxOut().byteSize());
+            a.set(JAVA_LONG, TR_CTX_OUT, t.ctxOut().address());
         }
-        a.set(JAVA_INT, l.offset("repeat"), t.repeat());
-        a.set(JAVA_INT, l.offset("flags"), t.flags());
-        a.set(JAVA_INT, l.offset("cpu"), t.cpu());
-        a.set(JAVA_INT, l.offset("batch_size"), t.batchSize());
-        callOrThrow(BpfCmd.PROG_TEST_RUN, l, a, l.size(), object, null);
-        return new TestRunOut(a.get(JAVA_INT, l.offset("retval")), a.get(JAVA_INT, l.offset("duration")),
-                a.get(JAVA_INT, l.offset("data_size_out")), a.get(JAVA_INT, l.offset("ctx_size_out")));
+        a.set(JAVA_INT, TR_REPEAT, t.repeat());
+        a.set(JAVA_INT, TR_FLAGS, t.flags());
+        a.set(JAVA_INT, TR_CPU, t.cpu());
+        a.set(JAVA_INT, TR_BATCH_SIZE, t.batchSize());
+        callOrThrow(BpfCmd.PROG_TEST_RUN, Attr.TEST_RUN, a, TR_SIZE, object, null);
+        return new TestRunOut(a.get(JAVA_INT, TR_RETVAL), a.get(JAVA_INT, TR_DURATION),
+                a.get(JAVA_INT, TR_DATA_SIZE_OUT), a.get(JAVA_INT, TR_CTX_SIZE_OUT));
     }
 
     public static void progBindMap(int progFd, int mapFd, String object) {

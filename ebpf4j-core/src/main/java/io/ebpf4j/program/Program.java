@@ -29,12 +29,15 @@ public final class Program implements AutoCloseable {
 
     private final Fd fd;
     private final String name;
+    /** How messages name it, made once: test runs in a loop should not build it per call. */
+    private final String described;
     private final int rawType;
     private final String verifierLog;
 
     private Program(Fd fd, String name, int rawType, String verifierLog) {
         this.fd = fd;
         this.name = name;
+        this.described = "program '" + name + "'";
         this.rawType = rawType;
         this.verifierLog = verifierLog;
     }
@@ -237,7 +240,7 @@ public final class Program implements AutoCloseable {
             Bpf.TestRunOut out;
             try {
                 out = Bpf.progTestRun(fd.get(), new Bpf.TestRun(dataIn, dataOut, ctxIn, ctxOut, run.repeat(),
-                        run.flags(), run.cpu(), run.batchSize()), "program '" + name + "'");
+                        run.flags(), run.cpu(), run.batchSize()), described);
             } catch (SyscallException e) {
                 if (e.errno() == Errno.ENOSPC) {
                     throw new SizeMismatchException("test-run output buffer of program '" + name
@@ -292,7 +295,7 @@ public final class Program implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ctx = run.ctx() == null ? null : arena.allocateFrom(ValueLayout.JAVA_BYTE, run.ctx());
             Bpf.TestRunOut out = Bpf.progTestRun(fd.get(), new Bpf.TestRun(null, null, ctx, null, 0, run.flags(),
-                    run.cpu(), 0), "program '" + name + "'");
+                    run.cpu(), 0), described);
             byte[] ctxOut = shape.writesBack && ctx != null ? ctx.toArray(ValueLayout.JAVA_BYTE) : new byte[0];
             return new TestRun.Result(out.retval(), 0, new byte[0], ctxOut);
         }
@@ -304,31 +307,31 @@ public final class Program implements AutoCloseable {
      */
     public int run(MemorySegment data, int repeat) {
         return Bpf.progTestRun(fd.get(), new Bpf.TestRun(data, null, null, null, repeat, 0, 0, 0),
-                "program '" + name + "'").retval();
+                described).retval();
     }
 
     /** Keeps {@code map} alive as long as this program (e.g. {@code .rodata} a program reads only by value). */
     public void bindMap(BpfMap map) {
-        Bpf.progBindMap(fd.get(), map.fd(), "program '" + name + "'");
+        Bpf.progBindMap(fd.get(), map.fd(), described);
     }
 
     /** Pins the program at {@code path} (in a bpffs; missing parent directories are made). */
     public void pin(Path path) {
-        Bpf.pinCreatingParents(fd.get(), path, "program '" + name + "'");
+        Bpf.pinCreatingParents(fd.get(), path, described);
     }
 
     public int id() {
-        return info(fd.get(), "program '" + name + "'", false).id();
+        return info(fd.get(), described, false).id();
     }
 
     /** The kernel's view of this program, without instruction dumps. */
     public ProgramInfo info() {
-        return info(fd.get(), "program '" + name + "'", false);
+        return info(fd.get(), described, false);
     }
 
     /** The kernel's view including the xlated and jited instructions (needs root). */
     public ProgramInfo infoWithInstructions() {
-        return info(fd.get(), "program '" + name + "'", true);
+        return info(fd.get(), described, true);
     }
 
     /**
