@@ -8,17 +8,17 @@ paired_java_iterations() {
          /^Iteration +[0-9]+: / { print b, i++, $3 }' "$1"
 }
 
-# paired_ratios NAME JAVA_NAME JAVA_TXT PAIRS_FILE higher|lower: one line "<NAME> <side> <ratio>" per measured
-# Java iteration of JAVA_NAME, as Java's speed over C's (values where higher is better divide Java by C; times,
+# paired_ratios NAME JAVA_TXT PAIRS_FILE higher|lower: one line "<NAME> <side> <ratio>" per measured Java
+# iteration of benchmark NAME, as Java's speed over C's (values where higher is better divide Java by C; times,
 # where lower is better, the other way round).
 paired_ratios() {
-    awk -v b="$1" -v jb="$2" -v dir="$5" 'FNR == NR { if ($1 == jb) java[$2] = $3; next }
+    awk -v b="$1" -v dir="$4" 'FNR == NR { if ($1 == b) java[$2] = $3; next }
          $2 == "measurement" { c[$1, $3] = $4; sides[$1] = 1 }
          END { for (s in sides) for (i = 0; (i in java); i++)
                    if ((s, i) in c && (s, i + 1) in c) {
                        cm = (c[s, i] + c[s, i + 1]) / 2
                        print b, s, (dir == "lower" ? cm / java[i] : java[i] / cm)
-                   } }' "$3" "$4"
+                   } }' "$2" "$3"
 }
 
 # paired_summary: reads ratios, prints "n median low high": the median and a distribution-free 95% interval for

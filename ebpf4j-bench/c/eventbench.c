@@ -8,22 +8,22 @@
 //   perf   as poll, through a perf buffer (64 pages per CPU) and perf_buffer__poll
 // Each prints one line: <name> <value> <unit> iterations=<n> per-iteration=<v1,v2,...>
 //
-// With -S (paired mode) it sets up the named benchmarks, prints "ready", then serves slices: for each line
-// "<name> <seconds>" read from stdin it runs that benchmark for that long and prints "<name> <value>" (events/s,
-// or ns/event for drain). The JMH benchmarks drive it between their own iterations (PairedC.java).
+// With -S (paired mode, see harness.h) it sets up the named benchmarks and serves one-benchmark slices (events/s,
+// or ns/event for drain).
 //
 // Build: gcc -O2 -o target/eventbench c/eventbench.c -lbpf     (Debian: apt-get install libbpf-dev)
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "harness.h"
 
 #define BATCH 1000
 #define DRAIN 200000
@@ -164,38 +164,23 @@ static void drain(struct ctx *c) {
     fflush(stdout);
 }
 
-// Paired mode: serve "<name> <seconds>" requests from stdin until it ends (see the top of the file).
-static void serve(struct ctx *rb, struct ctx *pb) {
-    printf("ready\n");
-    fflush(stdout);
-    char line[128], name[32];
-    double seconds, value;
-    while (fgets(line, sizeof line, stdin)) {
-        if (sscanf(line, "%31s %lf", name, &seconds) != 2 || seconds <= 0) {
-            fprintf(stderr, "eventbench: bad request '%s'\n", line);
-            exit(2);
-        }
-        if (!strcmp(name, "poll") && rb->rb)
-            value = stretch(poll_step, rb, seconds);
-        else if (!strcmp(name, "drain") && rb->rb)
-            value = drain_stretch(rb, seconds);
-        else if (!strcmp(name, "perf") && pb->pb)
-            value = stretch(perf_step, pb, seconds);
-        else {
-            fprintf(stderr, "eventbench: '%s' was not set up (name it on the command line)\n", name);
-            exit(2);
-        }
-        printf("%s %.2f\n", name, value);
-        fflush(stdout);
-    }
-}
+struct served {
+    struct ctx *rb;
+    struct ctx *pb;
+};
 
-// An idle second thread: makes the process multi-threaded like a JVM (see mapbench.c), to tell that cost apart.
-static void *idle_thread(void *arg) {
-    (void)arg;
-    for (;;)
-        pause();
-    return NULL;
+// One slice of paired mode (harness.h): events/s, or ns/event for drain.
+static int slice(const char *name, double seconds, void *p, double *value) {
+    struct served *s = p;
+    if (!strcmp(name, "poll") && s->rb->rb)
+        *value = stretch(poll_step, s->rb, seconds);
+    else if (!strcmp(name, "drain") && s->rb->rb)
+        *value = drain_stretch(s->rb, seconds);
+    else if (!strcmp(name, "perf") && s->pb->pb)
+        *value = stretch(perf_step, s->pb, seconds);
+    else
+        return 0;
+    return 1;
 }
 
 static void usage(void) {
@@ -221,11 +206,8 @@ int main(int argc, char **argv) {
     }
     if (iterations < 1 || iterations > 64 || optind + 2 > argc)
         usage();
-    if (threaded) {
-        pthread_t t;
-        if (pthread_create(&t, NULL, idle_thread, NULL))
-            die("pthread_create", EAGAIN);
-    }
+    if (threaded)
+        harness_start_idle_thread("eventbench");
     if (!verbose)
         libbpf_set_print(NULL);
     struct bpf_object *obj = bpf_object__open_file(argv[optind], NULL);
@@ -251,7 +233,8 @@ int main(int argc, char **argv) {
                     die("perf_buffer__new", errno);
             }
         }
-        serve(&rb, &pb);
+        struct served served = {&rb, &pb};
+        harness_serve("eventbench", slice, &served);
         ring_buffer__free(rb.rb);
         perf_buffer__free(pb.pb);
         bpf_object__close(obj);

@@ -7,23 +7,22 @@
 //   <name> <rate> <unit> iterations=<n> per-iteration=<r1,r2,...>
 // where <rate> is total work over total measured time (what JMH's throughput score amounts to).
 //
-// With -S (paired mode) it sets up the named benchmarks, prints "ready", then serves slices: for each line
-// "<name> <seconds>" read from stdin it runs that benchmark for that long and prints "<name> <rate>". The JMH
-// benchmarks drive it between their own iterations (PairedC.java), so the two sides alternate second by second
-// and the machine's drift shows up in both.
+// With -S (paired mode, see harness.h) it sets up the named benchmarks and serves one-benchmark slices, so that
+// C and Java alternate second by second and the machine's drift shows up in both.
 //
 // Build: gcc -O2 -o target/mapbench c/mapbench.c -lbpf     (Debian: apt-get install libbpf-dev)
 
 #define _GNU_SOURCE
 #include <bpf/bpf.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "harness.h"
 
 // Kept equal to MapOpsBenchmark and BatchLookupBenchmark.
 #define OPS_MAX_ENTRIES (1u << 20)
@@ -186,40 +185,26 @@ static void batch_setup(struct batch_ctx *c) {
     }
 }
 
-// Paired mode: serve "<name> <seconds>" requests from stdin until it ends (see the top of the file).
-static void serve(struct ops_ctx *ops, struct batch_ctx *batch) {
-    printf("ready\n");
-    fflush(stdout);
-    char line[128], name[32];
-    double seconds, taken;
-    while (fgets(line, sizeof line, stdin)) {
-        if (sscanf(line, "%31s %lf", name, &seconds) != 2 || seconds <= 0) {
-            fprintf(stderr, "mapbench: bad request '%s'\n", line);
-            exit(2);
-        }
-        uint64_t work;
-        if (!strcmp(name, "lookup") && ops->fd >= 0)
-            work = stretch(lookup_step, ops, 256, seconds, &taken);
-        else if (!strcmp(name, "update") && ops->fd >= 0)
-            work = stretch(update_step, ops, 256, seconds, &taken);
-        else if (!strcmp(name, "batch") && batch->fd >= 0)
-            work = stretch(batch_step, batch, 1, seconds, &taken);
-        else {
-            fprintf(stderr, "mapbench: '%s' was not set up (name it on the command line)\n", name);
-            exit(2);
-        }
-        printf("%s %.1f\n", name, work / taken);
-        fflush(stdout);
-    }
-}
+struct served {
+    struct ops_ctx *ops;
+    struct batch_ctx *batch;
+};
 
-// An idle second thread: makes the process multi-threaded like a JVM, which changes how the kernel looks up
-// the map's fd (a single-threaded process may skip the file reference count). Used to tell that cost apart.
-static void *idle_thread(void *arg) {
-    (void)arg;
-    for (;;)
-        pause();
-    return NULL;
+// One slice of paired mode (harness.h).
+static int slice(const char *name, double seconds, void *p, double *value) {
+    struct served *s = p;
+    double taken;
+    uint64_t work;
+    if (!strcmp(name, "lookup") && s->ops->fd >= 0)
+        work = stretch(lookup_step, s->ops, 256, seconds, &taken);
+    else if (!strcmp(name, "update") && s->ops->fd >= 0)
+        work = stretch(update_step, s->ops, 256, seconds, &taken);
+    else if (!strcmp(name, "batch") && s->batch->fd >= 0)
+        work = stretch(batch_step, s->batch, 1, seconds, &taken);
+    else
+        return 0;
+    *value = work / taken;
+    return 1;
 }
 
 static void usage(void) {
@@ -246,11 +231,8 @@ int main(int argc, char **argv) {
     }
     if (iterations < 1 || iterations > 64 || chunk < 1 || iteration_s <= 0)
         usage();
-    if (threaded) {
-        pthread_t t;
-        if (pthread_create(&t, NULL, idle_thread, NULL))
-            die("pthread_create", EAGAIN);
-    }
+    if (threaded)
+        harness_start_idle_thread("mapbench");
     int lookup = 0, update = 0, batch = 0;
     for (int i = optind; i < argc; i++) {
         if (!strcmp(argv[i], "lookup")) lookup = 1;
@@ -267,7 +249,8 @@ int main(int argc, char **argv) {
             ops_setup(&ops);
         if (batch)
             batch_setup(&bc);
-        serve(&ops, &bc);
+        struct served served = {&ops, &bc};
+        harness_serve("mapbench", slice, &served);
         return 0;
     }
     // One map at a time, the single-element one closed before the large one is filled.

@@ -8,7 +8,6 @@ import io.ebpf4j.map.UpdateFlag;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
@@ -20,7 +19,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
-import org.openjdk.jmh.infra.IterationParams;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -53,7 +51,6 @@ public class BatchLookupBenchmark {
     private BatchCursor cursor;
     private MemorySegment keys;
     private MemorySegment values;
-    private PairedC paired;
 
     @Setup
     public void setup() {
@@ -82,30 +79,24 @@ public class BatchLookupBenchmark {
         if (seen != ENTRIES) {
             throw new IllegalStateException("a batch walk saw " + seen + " entries, expected " + ENTRIES);
         }
-        paired = PairedC.fromProperties("batch");
     }
 
-    /** In paired mode (run-mapbench), the C harness's slice before this iteration; otherwise nothing. */
-    @Setup(Level.Iteration)
-    public void pair(IterationParams iteration) {
-        if (paired != null) {
-            paired.before(iteration);
-        }
-    }
 
     @TearDown
     public void tearDown() {
-        if (paired != null) {
-            paired.close();
-        }
         cursor.close();
         map.close();
         arena.close();
     }
 
+    /** One walk of the whole map; {@code paired} is the C side in paired mode (run-mapbench). */
     @Benchmark
     @OperationsPerInvocation(ENTRIES)
-    public long walk() {
+    public long batch(PairedC paired) {
+        return walk();
+    }
+
+    private long walk() {
         cursor.reset();
         long total = 0;
         while (!cursor.isDone()) {

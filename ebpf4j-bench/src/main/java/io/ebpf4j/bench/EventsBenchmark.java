@@ -10,7 +10,6 @@ import io.ebpf4j.ringbuf.RingBufferReader;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
@@ -22,8 +21,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
-import org.openjdk.jmh.infra.BenchmarkParams;
-import org.openjdk.jmh.infra.IterationParams;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -84,10 +81,9 @@ public class EventsBenchmark {
         return BpfObject.load(ObjectSpec.read(path));
     }
 
-    private PairedC paired;
 
     @Setup
-    public void setup(BenchmarkParams params) {
+    public void setup() {
         obj = load(object);
         produceRb = obj.program("produce_rb");
         producePb = obj.program("produce_pb");
@@ -95,23 +91,11 @@ public class EventsBenchmark {
         packet = arena.allocate(64);
         reader = RingBufferReader.of(obj.map("rb"));
         perf = PerfBuffer.open(obj.map("pb"), PerfBuffer.Options.defaults().withPagesPerCpu(64));
-        String method = params.getBenchmark();
-        paired = PairedC.fromProperties(method.substring(method.lastIndexOf('.') + 1));
     }
 
-    /** In paired mode (run-eventbench), the C harness's slice before this iteration; otherwise nothing. */
-    @Setup(Level.Iteration)
-    public void pair(IterationParams iteration) {
-        if (paired != null) {
-            paired.before(iteration);
-        }
-    }
 
     @TearDown
     public void tearDown() {
-        if (paired != null) {
-            paired.close();
-        }
         reader.close();
         perf.close();
         obj.close();
@@ -120,7 +104,7 @@ public class EventsBenchmark {
 
     @Benchmark
     @OperationsPerInvocation(BATCH)
-    public long poll() {
+    public long poll(PairedC paired) {
         produceRb.run(packet, BATCH);
         int want = seen + BATCH;
         while (seen < want) {
@@ -131,7 +115,7 @@ public class EventsBenchmark {
 
     @Benchmark
     @OperationsPerInvocation(BATCH)
-    public long perf() {
+    public long perf(PairedC paired) {
         producePb.run(packet, BATCH);
         int want = seen + BATCH;
         while (seen < want) {

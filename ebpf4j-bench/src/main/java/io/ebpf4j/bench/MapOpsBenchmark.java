@@ -7,7 +7,6 @@ import io.ebpf4j.map.UpdateFlag;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -17,8 +16,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
-import org.openjdk.jmh.infra.BenchmarkParams;
-import org.openjdk.jmh.infra.IterationParams;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -50,10 +47,9 @@ public class MapOpsBenchmark {
     private MemorySegment key;
     private MemorySegment value;
     private int next;
-    private PairedC paired;
 
     @Setup
-    public void setup(BenchmarkParams params) {
+    public void setup() {
         arena = Arena.ofConfined();
         key = arena.allocate(JAVA_INT);
         value = arena.allocate(JAVA_LONG);
@@ -64,36 +60,24 @@ public class MapOpsBenchmark {
             map.update(key, value, UpdateFlag.ANY);
         }
         next = 0;
-        String method = params.getBenchmark();
-        paired = PairedC.fromProperties(method.substring(method.lastIndexOf('.') + 1));
     }
 
-    /** In paired mode (run-mapbench), the C harness's slice before this iteration; otherwise nothing. */
-    @Setup(Level.Iteration)
-    public void pair(IterationParams iteration) {
-        if (paired != null) {
-            paired.before(iteration);
-        }
-    }
 
     @TearDown
     public void tearDown() {
-        if (paired != null) {
-            paired.close();
-        }
         map.close();
         arena.close();
     }
 
     @Benchmark
-    public boolean lookup() {
+    public boolean lookup(PairedC paired) {
         key.set(JAVA_INT, 0, next);
         next = (next + 1) & MASK;
         return map.lookup(key, value);
     }
 
     @Benchmark
-    public void update() {
+    public void update(PairedC paired) {
         int k = next;
         key.set(JAVA_INT, 0, k);
         value.set(JAVA_LONG, 0, k);

@@ -1,5 +1,11 @@
 package io.ebpf4j.bench;
 
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.infra.IterationParams;
 import org.openjdk.jmh.runner.IterationType;
 
@@ -34,33 +40,33 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  * Before each JMH iteration every side runs one slice as long as the iteration, and once more after the last
  * one; the run script compares Java's iteration i with the mean of the C slices just before and just after it.
+ * A benchmark takes part by taking this state as a parameter; the request name is the benchmark method's name.
  */
-final class PairedC implements AutoCloseable {
+@State(Scope.Thread)
+public class PairedC {
     static final String OUT = "ebpf4j.bench.pair.out";
     static final String SIDE_PREFIX = "ebpf4j.bench.pair.side.";
 
     private record Side(String name, Process process, BufferedReader answers, Writer requests) {
     }
 
-    private final String benchmark;
-    private final Path results;
-    private final List<Side> sides;
+    private String benchmark;
+    private Path results;
+    /** Empty when pairing is off. */
+    private List<Side> sides = List.of();
     private IterationParams last;
     private int index;
     private IterationType type;
 
-    private PairedC(String benchmark, Path results, List<Side> sides) {
-        this.benchmark = benchmark;
-        this.results = results;
-        this.sides = sides;
-    }
-
-    /** The harnesses named by the system properties, set up for {@code benchmark}; null when pairing is off. */
-    static PairedC fromProperties(String benchmark) {
+    /** Starts the harnesses named by the system properties, set up for this benchmark; nothing when pairing is off. */
+    @Setup(Level.Trial)
+    public void start(BenchmarkParams params) {
         String out = System.getProperty(OUT);
         if (out == null) {
-            return null;
+            return;
         }
+        String method = params.getBenchmark();
+        benchmark = method.substring(method.lastIndexOf('.') + 1);
         Map<String, String> commands = new LinkedHashMap<>();
         System.getProperties().stringPropertyNames().stream().sorted()
                 .filter(p -> p.startsWith(SIDE_PREFIX))
@@ -68,7 +74,7 @@ final class PairedC implements AutoCloseable {
         if (commands.isEmpty()) {
             throw new IllegalStateException(OUT + " is set but no " + SIDE_PREFIX + "<side> names a harness");
         }
-        List<Side> sides = new ArrayList<>();
+        List<Side> started = new ArrayList<>();
         try {
             for (Map.Entry<String, String> c : commands.entrySet()) {
                 List<String> argv = new ArrayList<>(Arrays.asList(c.getValue().trim().split(" +")));
@@ -77,24 +83,28 @@ final class PairedC implements AutoCloseable {
                 Side side = new Side(c.getKey(), p,
                         new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.US_ASCII)),
                         new OutputStreamWriter(p.getOutputStream(), StandardCharsets.US_ASCII));
-                sides.add(side);
+                started.add(side);
                 String ready = side.answers.readLine();
                 if (!"ready".equals(ready)) {
                     throw new IllegalStateException("the " + c.getKey() + " harness (" + c.getValue()
                             + ") did not get ready: it said " + ready);
                 }
             }
-            Path results = Path.of(out, benchmark + ".pairs");
+            results = Path.of(out, benchmark + ".pairs");
             Files.deleteIfExists(results);
-            return new PairedC(benchmark, results, sides);
+            sides = started;
         } catch (IOException | RuntimeException e) {
-            sides.forEach(s -> s.process.destroy());
+            started.forEach(s -> s.process.destroy());
             throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
         }
     }
 
-    /** Runs one slice on every side, as long as the coming iteration. Call from an iteration-level setup. */
-    void before(IterationParams iteration) {
+    /** Runs one slice on every side, as long as the coming iteration. */
+    @Setup(Level.Iteration)
+    public void before(IterationParams iteration) {
+        if (sides.isEmpty()) {
+            return;
+        }
         if (iteration.getType() != type) {
             type = iteration.getType();
             index = 0;
@@ -131,8 +141,8 @@ final class PairedC implements AutoCloseable {
     }
 
     /** Runs the closing slice (after the last measured iteration) and stops the harnesses. */
-    @Override
-    public void close() {
+    @TearDown(Level.Trial)
+    public void stop() {
         try {
             if (last != null && type == IterationType.MEASUREMENT) {
                 slice(last, type, index);

@@ -19,7 +19,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
-import org.openjdk.jmh.infra.IterationParams;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -57,7 +56,6 @@ public class RingBufferDrainBenchmark {
         seen++;
     };
 
-    private PairedC paired;
 
     @Setup
     public void setup() {
@@ -66,16 +64,8 @@ public class RingBufferDrainBenchmark {
         arena = Arena.ofConfined();
         packet = arena.allocate(64);
         reader = RingBufferReader.of(obj.map("rb"));
-        paired = PairedC.fromProperties("drain");
     }
 
-    /** In paired mode (run-eventbench), the C harness's slice before this iteration; otherwise nothing. */
-    @Setup(Level.Iteration)
-    public void pair(IterationParams iteration) {
-        if (paired != null) {
-            paired.before(iteration);
-        }
-    }
 
     /** Fills the ring; a per-invocation setup is fine here: an op takes milliseconds. */
     @Setup(Level.Invocation)
@@ -85,9 +75,6 @@ public class RingBufferDrainBenchmark {
 
     @TearDown
     public void tearDown() {
-        if (paired != null) {
-            paired.close();
-        }
         reader.close();
         obj.close();
         arena.close();
@@ -95,7 +82,7 @@ public class RingBufferDrainBenchmark {
 
     @Benchmark
     @OperationsPerInvocation(DRAIN)
-    public long drain() {
+    public long drain(PairedC paired) {
         int before = seen;
         reader.consume(onRecord);
         if (seen - before != DRAIN) {
