@@ -34,6 +34,12 @@ import java.util.function.BiConsumer;
  */
 public final class BpfMap implements AutoCloseable {
     private final Fd fd;
+    /**
+     * The descriptor's number and a closed flag of the map's own, for lookup and update: their hot path then
+     * reads one object less than {@link Fd#get} would make it (set before the descriptor is closed).
+     */
+    private final int fdNumber;
+    private volatile boolean closed;
     private final String name;
     private final int rawType;
     private final MapType type;
@@ -56,6 +62,7 @@ public final class BpfMap implements AutoCloseable {
     private BpfMap(Fd fd, String name, int rawType, int keySize, int valueSize, int maxEntries, int flags,
                    boolean frozen) {
         this.fd = fd;
+        this.fdNumber = fd.number();
         this.name = name;
         this.rawType = rawType;
         this.type = MapType.of(rawType).orElse(MapType.UNSPEC);
@@ -251,6 +258,11 @@ public final class BpfMap implements AutoCloseable {
 
     // ---- element operations on segments ----
 
+    /** The descriptor for lookup and update; throws, naming the map, once it is closed. */
+    private int liveFd() {
+        return closed ? fd.get() : fdNumber;
+    }
+
     /** The calling thread's kernel scratch, from the one-entry cache when this thread made the last call. */
     private Scratch scratch() {
         Scratch s = scratch;
@@ -304,7 +316,7 @@ public final class BpfMap implements AutoCloseable {
     private boolean read(BpfCmd cmd, MemorySegment key, MemorySegment value) {
         checkValue(value);
         MemorySegment v = value.isNative() ? value : Bpf.scratchValue(valueBufferSize);
-        int errno = cmd == BpfCmd.MAP_LOOKUP_ELEM ? Bpf.mapLookup(scratch(), fd.get(), key, v, 0)
+        int errno = cmd == BpfCmd.MAP_LOOKUP_ELEM ? Bpf.mapLookup(scratch(), liveFd(), key, v, 0)
                 : Bpf.mapLookupAndDelete(fd.get(), key, v, 0);
         if (errno == 0) {
             if (v != value) {
@@ -331,7 +343,7 @@ public final class BpfMap implements AutoCloseable {
         MemorySegment k = checkKey(key);
         checkValue(value);
         MemorySegment v = value.isNative() ? value : Bpf.scratchValue(valueBufferSize).copyFrom(value);
-        int errno = Bpf.mapUpdate(scratch(), fd.get(), k, v, flag.value());
+        int errno = Bpf.mapUpdate(scratch(), liveFd(), k, v, flag.value());
         if (errno != 0) {
             throw failure(BpfCmd.MAP_UPDATE_ELEM, errno);
         }
@@ -621,6 +633,7 @@ public final class BpfMap implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        closed = true;
         if (mmapArena != null) {
             mmapArena.close();
             mmapArena = null;
