@@ -50,7 +50,6 @@ public final class Bpf {
         return r < 0 ? -Libc.errno(capture) : r;
     }
 
-
     /** Makes the call, retrying on EINTR/EAGAIN a few times, and throws on failure. */
     static long callOrThrow(BpfCmd cmd, AttrLayout layout, MemorySegment attr, long size, String object, String hint) {
         Scratch s = Scratch.get();
@@ -160,22 +159,17 @@ public final class Bpf {
     }
 
     /**
-     * All of memory, for writing element attributes at {@link Scratch#attrAddress}: being a constant, its bounds
-     * and liveness checks fold away, where the scratch's own segment would be loaded and checked on every call.
-     */
-    @SuppressWarnings("restricted")
-    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
-
-    /**
      * A map element command through the critical (no thread transition) handle: element commands never block.
      * {@code s} must be the calling thread's scratch.
      */
     private static int elem(Scratch s, BpfCmd cmd, int mapFd, MemorySegment key, MemorySegment value, long flags) {
+        // Written through the constant all-memory segment: the scratch's own segment would be loaded and checked.
+        final MemorySegment all = Sys.ALL_MEMORY;
         long a = s.attrAddress;
-        ALL.set(JAVA_LONG, a + ELEM_MAP_FD, mapFd & 0xffff_ffffL); // map_fd and the padding after it
-        ALL.set(JAVA_LONG, a + ELEM_KEY, key.address());
-        ALL.set(JAVA_LONG, a + ELEM_VALUE, value.address());
-        ALL.set(JAVA_LONG, a + ELEM_FLAGS, flags);
+        all.set(JAVA_LONG, a + ELEM_MAP_FD, mapFd & 0xffff_ffffL); // map_fd and the padding after it
+        all.set(JAVA_LONG, a + ELEM_KEY, key.address());
+        all.set(JAVA_LONG, a + ELEM_VALUE, value.address());
+        all.set(JAVA_LONG, a + ELEM_FLAGS, flags);
         long r;
         try {
             r = (long) Libc.SYSCALL3_CRITICAL.invokeExact(s.capture, Libc.SYS_BPF, (long) cmd.number, a, ELEM_SIZE);

@@ -37,12 +37,8 @@ public final class Scratch {
         CLEANER.register(this, blocks);
     }
 
-    static Scratch get() {
-        return LOCAL.get();
-    }
-
     /** This thread's scratch. */
-    public static Scratch current() {
+    public static Scratch get() {
         return LOCAL.get();
     }
 

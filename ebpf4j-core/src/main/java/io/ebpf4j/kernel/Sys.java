@@ -11,6 +11,14 @@ public final class Sys {
     private Sys() {
     }
 
+    /**
+     * All of memory, for hot paths that read or write native memory at addresses they have checked themselves
+     * (map element attributes, ring buffer headers). Being a constant, its bounds and liveness checks fold away
+     * in compiled code, where a segment loaded from a field would be checked on every access.
+     */
+    @SuppressWarnings("restricted")
+    public static final MemorySegment ALL_MEMORY = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
     static void closeQuietly(int fd) {
         try {
             int r = (int) Libc.CLOSE.invokeExact(Scratch.get().capture, fd);

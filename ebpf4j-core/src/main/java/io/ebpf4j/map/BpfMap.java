@@ -267,7 +267,7 @@ public final class BpfMap implements AutoCloseable {
     private Scratch scratch() {
         Scratch s = scratch;
         if (s == null || !s.isCurrentThread()) {
-            s = Scratch.current();
+            s = Scratch.get();
             scratch = s;
         }
         return s;

@@ -25,15 +25,14 @@ final class Ring {
     static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     /**
-     * All of memory, for the record headers: read at {@code base + (position & mask)}, always inside the first
-     * copy of the data area, and only from {@link #consume}, which runs under the reader's lock while the ring is
-     * mapped (the reader unmaps under the same lock). Being a constant, this segment's bounds and liveness checks
-     * fold away; a segment of the ring's own would have them repeated for every record, because C2 reloads what it
-     * checked after each header's acquire load (measured: about 2 ns per record of a 5 ns consume on cache-hot
-     * records). The views handed to handlers keep every check.
+     * The record headers are read through {@link Sys#ALL_MEMORY} at {@code base + (position & mask)}, always inside
+     * the first copy of the data area, and only from {@link #consume}, which runs under the reader's lock while the
+     * ring is mapped (the reader unmaps under the same lock). A segment of the ring's own would have its bounds and
+     * liveness checks repeated for every record, because C2 reloads what it checked after each header's acquire
+     * load (measured: about 2 ns per record of a 5 ns consume on cache-hot records). The views handed to handlers
+     * keep every check.
      */
-    @SuppressWarnings("restricted")
-    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    private static final MemorySegment ALL = Sys.ALL_MEMORY;
 
     final String name;
     /** The arena to close when the reader is done (null for {@link #over}). */
