@@ -172,7 +172,8 @@ public final class Bpf {
         all.set(JAVA_LONG, a + ELEM_FLAGS, flags);
         long r;
         try {
-            r = (long) Libc.SYSCALL3_CRITICAL.invokeExact(s.capture, Libc.SYS_BPF, (long) cmd.number, a, ELEM_SIZE);
+            r = (long) Libc.SYSCALL3_KEEP2_CRITICAL.invokeExact(s.capture, Libc.SYS_BPF, (long) cmd.number, a, ELEM_SIZE,
+                    key, value);
         } catch (Throwable t) {
             throw Scratch.rethrow(t);
         }
@@ -236,7 +237,14 @@ public final class Bpf {
         a.set(JAVA_INT, BATCH_COUNT, count);
         a.set(JAVA_INT, BATCH_MAP_FD, mapFd);
         a.set(JAVA_LONG, BATCH_ELEM_FLAGS, elemFlags);
-        long r = call(cmd, a, BATCH_SIZE, s.capture);
+        long r;
+        try {
+            r = (long) Libc.SYSCALL3_KEEP2.invokeExact(s.capture, Libc.SYS_BPF, (long) cmd.number, a, BATCH_SIZE,
+                    keys, values);
+        } catch (Throwable t) {
+            throw Scratch.rethrow(t);
+        }
+        r = r < 0 ? -Libc.errno(s.capture) : r;
         int done = a.get(JAVA_INT, BATCH_COUNT);
         return new BatchResult(done, r < 0 ? (int) -r : 0);
     }

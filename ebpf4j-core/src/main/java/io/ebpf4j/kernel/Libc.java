@@ -37,12 +37,22 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG),
             Linker.Option.firstVariadicArg(1), CAPTURE_ERRNO);
     /**
-     * The same call without the JVM's thread-state transition: only for {@code bpf(2)} map element commands,
-     * which never block and return in about a microsecond. The attribute is passed as an address in a
-     * {@code long} (the same register for a variadic argument), so the hot path needs no segment object.
+     * {@code syscall(SYS_bpf, cmd, attr, size, a, b)} for commands whose attribute points at two of the caller's
+     * segments (keys and values). {@code bpf(2)} reads three arguments and ignores the other two; they are passed
+     * so that the linker treats {@code a} and {@code b} as it treats any segment argument: it refuses one that is
+     * closed or confined to another thread, and keeps its memory alive until the call returns (the attribute
+     * itself holds only addresses, which nothing checks).
      */
-    static final MethodHandle SYSCALL3_CRITICAL = handle("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+    static final MethodHandle SYSCALL3_KEEP2 = handle("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS),
+            Linker.Option.firstVariadicArg(1), CAPTURE_ERRNO);
+    /**
+     * The same without the JVM's thread-state transition: only for {@code bpf(2)} map element commands, which
+     * never block and return in about a microsecond. The attribute's address goes as a {@code long} (the same
+     * register for a variadic argument), so the hot path needs no segment object for it.
+     */
+    static final MethodHandle SYSCALL3_KEEP2_CRITICAL = handle("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS),
             Linker.Option.firstVariadicArg(1), CAPTURE_ERRNO, Linker.Option.critical(false));
     /** {@code syscall(nr, a, b, c, d, e)} for perf_event_open. */
     static final MethodHandle SYSCALL5 = handle("syscall",

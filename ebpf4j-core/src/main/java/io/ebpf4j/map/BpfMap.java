@@ -287,6 +287,42 @@ public final class BpfMap implements AutoCloseable {
         }
     }
 
+    /**
+     * A segment the kernel would write into must be writable: the kernel does not see {@code asReadOnly()}, and
+     * a value popped or deleted into nothing would be lost.
+     */
+    private void checkWritable(MemorySegment s, String role, String op) {
+        if (s.isReadOnly()) {
+            throw new IllegalArgumentException("the " + role + " segment passed to " + op + " on " + describe(name, type)
+                    + " is read-only, but the kernel writes into it: pass a writable segment");
+        }
+    }
+
+    /**
+     * The linker refuses a key or value segment that is closed or confined to another thread (they are passed to
+     * the system call so that it keeps them alive while the kernel uses them); this names which one, and why.
+     */
+    private RuntimeException refused(RuntimeException e, String op, String keyRole, MemorySegment key,
+            String valueRole, MemorySegment value) {
+        for (int i = 0; i < 2; i++) {
+            MemorySegment s = i == 0 ? key : value;
+            if (s == null) {
+                continue;
+            }
+            String what = "the " + (i == 0 ? keyRole : valueRole) + " segment passed to " + op + " on "
+                    + describe(name, type);
+            if (!s.scope().isAlive()) {
+                return new IllegalStateException(what + " belongs to an arena that is already closed: allocate it "
+                        + "from one that is still open", e);
+            }
+            if (!s.isAccessibleBy(Thread.currentThread())) {
+                return new WrongThreadException(what + " is confined to another thread: use it from that thread, or "
+                        + "allocate it from a shared arena", e);
+            }
+        }
+        return e;
+    }
+
     private BpfException failure(BpfCmd cmd, int errno) {
         String hint = null;
         if (errno == Errno.E2BIG.number() && cmd == BpfCmd.MAP_UPDATE_ELEM) {
@@ -315,9 +351,15 @@ public final class BpfMap implements AutoCloseable {
      */
     private boolean read(BpfCmd cmd, MemorySegment key, MemorySegment value) {
         checkValue(value);
+        checkWritable(value, "value", cmd.uapiName());
         MemorySegment v = value.isNative() ? value : Bpf.scratchValue(valueBufferSize);
-        int errno = cmd == BpfCmd.MAP_LOOKUP_ELEM ? Bpf.mapLookup(scratch(), liveFd(), key, v, 0)
-                : Bpf.mapLookupAndDelete(fd.get(), key, v, 0);
+        int errno;
+        try {
+            errno = cmd == BpfCmd.MAP_LOOKUP_ELEM ? Bpf.mapLookup(scratch(), liveFd(), key, v, 0)
+                    : Bpf.mapLookupAndDelete(fd.get(), key, v, 0);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e, cmd.uapiName(), "key", key, "value", v);
+        }
         if (errno == 0) {
             if (v != value) {
                 value.copyFrom(v);
@@ -343,7 +385,12 @@ public final class BpfMap implements AutoCloseable {
         MemorySegment k = checkKey(key);
         checkValue(value);
         MemorySegment v = value.isNative() ? value : Bpf.scratchValue(valueBufferSize).copyFrom(value);
-        int errno = Bpf.mapUpdate(scratch(), liveFd(), k, v, flag.value());
+        int errno;
+        try {
+            errno = Bpf.mapUpdate(scratch(), liveFd(), k, v, flag.value());
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e, BpfCmd.MAP_UPDATE_ELEM.uapiName(), "key", k, "value", v);
+        }
         if (errno != 0) {
             throw failure(BpfCmd.MAP_UPDATE_ELEM, errno);
         }
@@ -351,7 +398,13 @@ public final class BpfMap implements AutoCloseable {
 
     /** Deletes {@code key}; false when it was not there. */
     public boolean delete(MemorySegment key) {
-        int errno = Bpf.mapDelete(fd.get(), checkKey(key), 0);
+        MemorySegment k = checkKey(key);
+        int errno;
+        try {
+            errno = Bpf.mapDelete(fd.get(), k, 0);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e, BpfCmd.MAP_DELETE_ELEM.uapiName(), "key", k, "value", null);
+        }
         if (errno == 0) {
             return true;
         }
@@ -374,8 +427,14 @@ public final class BpfMap implements AutoCloseable {
             throw new SizeMismatchException("next-key buffer for " + describe(name, type), keySize, next.byteSize());
         }
         MemorySegment k = key == null ? MemorySegment.NULL : checkKey(key);
+        checkWritable(next, "next-key", BpfCmd.MAP_GET_NEXT_KEY.uapiName());
         MemorySegment n = next.isNative() ? next : Bpf.scratchValue(keySize);
-        int errno = Bpf.mapGetNextKey(fd.get(), k, n);
+        int errno;
+        try {
+            errno = Bpf.mapGetNextKey(fd.get(), k, n);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e, BpfCmd.MAP_GET_NEXT_KEY.uapiName(), "key", k, "next-key", n);
+        }
         if (errno == 0) {
             if (n != next) {
                 next.copyFrom(n);
@@ -394,7 +453,12 @@ public final class BpfMap implements AutoCloseable {
     public void push(MemorySegment value) {
         checkValue(value);
         MemorySegment v = value.isNative() ? value : Bpf.scratchValue(valueBufferSize).copyFrom(value);
-        int errno = Bpf.mapUpdate(fd.get(), MemorySegment.NULL, v, 0);
+        int errno;
+        try {
+            errno = Bpf.mapUpdate(fd.get(), MemorySegment.NULL, v, 0);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e, BpfCmd.MAP_UPDATE_ELEM.uapiName(), "key", null, "value", v);
+        }
         if (errno != 0) {
             throw failure(BpfCmd.MAP_UPDATE_ELEM, errno);
         }
@@ -535,10 +599,25 @@ public final class BpfMap implements AutoCloseable {
         if (!keys.isNative() || values != null && !values.isNative()) {
             throw new IllegalArgumentException("batch buffers must be native memory (allocate them from an Arena)");
         }
+        if (cmd == BpfCmd.MAP_LOOKUP_BATCH || cmd == BpfCmd.MAP_LOOKUP_AND_DELETE_BATCH) {
+            checkWritable(keys, "keys", cmd.uapiName());
+            if (values != null) {
+                checkWritable(values, "values", cmd.uapiName());
+            }
+        }
+        if (cursor != null && !cursor.out.scope().isAlive()) {
+            throw new IllegalStateException("the batch cursor passed to " + cmd.uapiName() + " on "
+                    + describe(name, type) + " is closed: start a new one");
+        }
         MemorySegment in = cursor == null || !cursor.started ? MemorySegment.NULL : cursor.in;
         MemorySegment out = cursor == null ? MemorySegment.NULL : cursor.out;
-        Bpf.BatchResult r = Bpf.mapBatch(cmd, fd.get(), in, out, keys, values == null ? MemorySegment.NULL : values,
-                count, elemFlags);
+        Bpf.BatchResult r;
+        try {
+            r = Bpf.mapBatch(cmd, fd.get(), in, out, keys, values == null ? MemorySegment.NULL : values, count,
+                    elemFlags);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e, cmd.uapiName(), "keys", keys, "values", values);
+        }
         if (r.errno() == Errno.ENOENT.number() && cursor != null) {
             cursor.done = true;
             return r.count();

@@ -306,6 +306,19 @@ public final class Program implements AutoCloseable {
      * the allocation-free path for benchmarks and event producers.
      */
     public int run(MemorySegment data, int repeat) {
+        // The kernel gets the address only: refuse what it must not read (FFM checks nothing on that path).
+        if (!data.isNative()) {
+            throw new IllegalArgumentException("the data passed to run on " + described
+                    + " must be native memory (allocate it from an Arena), or use testRun with a byte[]");
+        }
+        if (!data.scope().isAlive()) {
+            throw new IllegalStateException("the data passed to run on " + described
+                    + " belongs to an arena that is already closed: allocate it from one that is still open");
+        }
+        if (!data.isAccessibleBy(Thread.currentThread())) {
+            throw new WrongThreadException("the data passed to run on " + described
+                    + " is confined to another thread: use it from that thread, or allocate it from a shared arena");
+        }
         return Bpf.progTestRun(fd.get(), new Bpf.TestRun(data, null, null, null, repeat, 0, 0, 0),
                 described).retval();
     }

@@ -400,4 +400,78 @@ class MapKernelTest {
             assertThrows(IllegalStateException.class, () -> m.update(key, value, UpdateFlag.ANY));
         }
     }
+
+    @Test
+    void keyAndValueSegmentsMustBeOpenOwnedAndWritable() throws Exception {
+        try (BpfMap m = BpfMap.create(MapSpec.of(MapType.HASH, 4, 8, 4).withName("segs"));
+             Arena arena = Arena.ofConfined()) {
+            MemorySegment key = arena.allocate(ValueLayout.JAVA_INT);
+            MemorySegment value = arena.allocate(ValueLayout.JAVA_LONG);
+            key.set(ValueLayout.JAVA_INT, 0, 7);
+            value.set(ValueLayout.JAVA_LONG, 0, 70);
+            m.update(key, value, UpdateFlag.ANY);
+
+            Arena gone = Arena.ofConfined();
+            MemorySegment closedKey = gone.allocate(ValueLayout.JAVA_INT);
+            MemorySegment closedValue = gone.allocate(ValueLayout.JAVA_LONG);
+            gone.close();
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> m.lookup(closedKey, value));
+            assertTrue(e.getMessage().contains("key segment") && e.getMessage().contains("already closed"),
+                    e.getMessage());
+            e = assertThrows(IllegalStateException.class, () -> m.lookup(key, closedValue));
+            assertTrue(e.getMessage().contains("value segment") && e.getMessage().contains("'segs'"), e.getMessage());
+            assertThrows(IllegalStateException.class, () -> m.update(key, closedValue, UpdateFlag.ANY));
+            assertThrows(IllegalStateException.class, () -> m.delete(closedKey));
+            assertThrows(IllegalStateException.class, () -> m.nextKey(null, closedKey));
+
+            // A confined segment used from another thread.
+            var pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+            try {
+                Throwable t = pool.submit(() -> {
+                    try (Arena own = Arena.ofConfined()) {
+                        MemorySegment v = own.allocate(ValueLayout.JAVA_LONG);
+                        return assertThrows(WrongThreadException.class, () -> m.lookup(key, v));
+                    }
+                }).get(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertTrue(t.getMessage().contains("key segment") && t.getMessage().contains("another thread"),
+                        t.getMessage());
+            } finally {
+                pool.shutdownNow();
+            }
+
+            // The kernel writes a looked-up value: a read-only one is refused before the call, and a lookup-and-
+            // delete into it loses nothing.
+            MemorySegment readOnly = value.asReadOnly();
+            IllegalArgumentException ro = assertThrows(IllegalArgumentException.class, () -> m.lookup(key, readOnly));
+            assertTrue(ro.getMessage().contains("read-only"), ro.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> m.lookupAndDelete(key, readOnly));
+            assertTrue(m.lookup(key, value));
+            assertEquals(70L, value.get(ValueLayout.JAVA_LONG, 0));
+        }
+    }
+
+    @Test
+    void batchBuffersAndCursorMustBeOpenAndWritable() {
+        try (BpfMap m = BpfMap.create(MapSpec.of(MapType.HASH, 4, 8, 16).withName("bsegs"));
+             Arena arena = Arena.ofConfined()) {
+            MemorySegment keys = arena.allocate(4L * 16);
+            MemorySegment values = arena.allocate(8L * 16);
+            Arena gone = Arena.ofConfined();
+            MemorySegment closedKeys = gone.allocate(4L * 16);
+            gone.close();
+            try (BatchCursor cursor = new BatchCursor(4)) {
+                IllegalStateException e = assertThrows(IllegalStateException.class,
+                        () -> m.lookupBatch(cursor, closedKeys, values, 16));
+                assertTrue(e.getMessage().contains("keys segment"), e.getMessage());
+                IllegalArgumentException ro = assertThrows(IllegalArgumentException.class,
+                        () -> m.lookupBatch(cursor, keys, values.asReadOnly(), 16));
+                assertTrue(ro.getMessage().contains("values segment"), ro.getMessage());
+            }
+            BatchCursor closed = new BatchCursor(4);
+            closed.close();
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> m.lookupBatch(closed, keys, values, 16));
+            assertTrue(e.getMessage().contains("cursor"), e.getMessage());
+        }
+    }
 }

@@ -114,6 +114,34 @@ class ProgramKernelTest {
     }
 
     @Test
+    void runOnNativeDataRefusesHeapClosedAndForeignSegments() throws Exception {
+        try (BpfMap counts = BpfMap.create(MapSpec.of(MapType.ARRAY, 4, 8, 1).withName("run_counts"));
+             Program p = Program.load(spec("run_count", ProgramType.SCHED_CLS, countInto(counts, 2)));
+             java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment data = arena.allocate(64);
+            assertEquals(2, p.run(data, 3));
+            assertEquals(3L, counts.typed(Codec.INT, Codec.LONG).get(0).orElseThrow());
+
+            assertThrows(IllegalArgumentException.class,
+                    () -> p.run(java.lang.foreign.MemorySegment.ofArray(new byte[64]), 1));
+            java.lang.foreign.Arena gone = java.lang.foreign.Arena.ofConfined();
+            java.lang.foreign.MemorySegment closed = gone.allocate(64);
+            gone.close();
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> p.run(closed, 1));
+            assertTrue(e.getMessage().contains("already closed") && e.getMessage().contains("run_count"),
+                    e.getMessage());
+            var pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+            try {
+                pool.submit(() -> assertThrows(WrongThreadException.class, () -> p.run(data, 1)))
+                        .get(30, java.util.concurrent.TimeUnit.SECONDS);
+            } finally {
+                pool.shutdownNow();
+            }
+            assertEquals(3L, counts.typed(Codec.INT, Codec.LONG).get(0).orElseThrow(), "no refused run ran");
+        }
+    }
+
+    @Test
     void rawTracepointReadsItsArguments() {
         List<Instruction> code = new Assembler()
                 .ldxDW(R0, R1, 0).ldxDW(R2, R1, 8).add64(R0, R2).exit().build();
