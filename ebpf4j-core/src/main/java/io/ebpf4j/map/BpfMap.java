@@ -291,9 +291,11 @@ public final class BpfMap implements AutoCloseable {
      * A segment the kernel would write into must be writable: the kernel does not see {@code asReadOnly()}, and
      * a value popped or deleted into nothing would be lost.
      */
-    private void checkWritable(MemorySegment s, String role, String op) {
+    private void checkWritable(MemorySegment s, String role, BpfCmd cmd) {
+        // The command, not its name: building the name on every call would allocate on the hot path.
         if (s.isReadOnly()) {
-            throw new IllegalArgumentException("the " + role + " segment passed to " + op + " on " + describe(name, type)
+            throw new IllegalArgumentException("the " + role + " segment passed to " + cmd.uapiName() + " on "
+                    + describe(name, type)
                     + " is read-only, but the kernel writes into it: pass a writable segment");
         }
     }
@@ -351,7 +353,7 @@ public final class BpfMap implements AutoCloseable {
      */
     private boolean read(BpfCmd cmd, MemorySegment key, MemorySegment value) {
         checkValue(value);
-        checkWritable(value, "value", cmd.uapiName());
+        checkWritable(value, "value", cmd);
         MemorySegment v = value.isNative() ? value : Bpf.scratchValue(valueBufferSize);
         int errno;
         try {
@@ -427,7 +429,7 @@ public final class BpfMap implements AutoCloseable {
             throw new SizeMismatchException("next-key buffer for " + describe(name, type), keySize, next.byteSize());
         }
         MemorySegment k = key == null ? MemorySegment.NULL : checkKey(key);
-        checkWritable(next, "next-key", BpfCmd.MAP_GET_NEXT_KEY.uapiName());
+        checkWritable(next, "next-key", BpfCmd.MAP_GET_NEXT_KEY);
         MemorySegment n = next.isNative() ? next : Bpf.scratchValue(keySize);
         int errno;
         try {
@@ -600,9 +602,9 @@ public final class BpfMap implements AutoCloseable {
             throw new IllegalArgumentException("batch buffers must be native memory (allocate them from an Arena)");
         }
         if (cmd == BpfCmd.MAP_LOOKUP_BATCH || cmd == BpfCmd.MAP_LOOKUP_AND_DELETE_BATCH) {
-            checkWritable(keys, "keys", cmd.uapiName());
+            checkWritable(keys, "keys", cmd);
             if (values != null) {
-                checkWritable(values, "values", cmd.uapiName());
+                checkWritable(values, "values", cmd);
             }
         }
         if (cursor != null && !cursor.out.scope().isAlive()) {
