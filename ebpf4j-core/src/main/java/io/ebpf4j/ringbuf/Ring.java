@@ -21,6 +21,8 @@ final class Ring {
     static final int BUSY_BIT = 1 << 31;
     static final int DISCARD_BIT = 1 << 30;
     static final int LENGTH_MASK = ~(BUSY_BIT | DISCARD_BIT);
+    /** A record is held back (see {@link #consume}) only if it takes at most this fraction of the ring. */
+    static final int HELD_FRACTION = 16;
 
     static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
@@ -45,8 +47,12 @@ final class Ring {
     /** The data area's address (mapped twice, {@code 2 * size} bytes), and the longest record payload it can hold. */
     private final long base;
     private final long maxLength;
-    /** Our copy of the consumer position; we are its only writer. */
+    /** How far we have consumed; the consumer page may hold less (see {@link #consume}). */
     private long consumerPos;
+    /** What the consumer page holds: {@link #consumerPos}, or the start of the last record consumed. */
+    private long publishedPos;
+    /** The longest record footprint (header and padding included) that may stay published as unconsumed. */
+    private final long maxHeld;
     final RecordHandler handler;
 
     private Ring(String name, Arena arena, Arena scope, MemorySegment consumerPage, MemorySegment producerPage,
@@ -61,6 +67,8 @@ final class Ring {
         this.mask = size - 1;
         this.handler = handler;
         this.consumerPos = (long) LONG.getAcquire(consumerPage, 0L);
+        this.publishedPos = consumerPos;
+        this.maxHeld = size / HELD_FRACTION;
     }
 
     static String describe(BpfMap map) {
@@ -107,8 +115,16 @@ final class Ring {
     /**
      * Hands every committed record to {@code h} in order and returns how many it handed (discarded records are
      * skipped, a record still being written stops the batch). The consumer position is published once per pass
-     * with a release store, then the producer position is read again, so that a record committed meanwhile is
-     * either seen here or followed by a kernel wake-up.
+     * with a release store, then the producer position is read again.
+     * <p>
+     * The position published after a pass is the start of the last record consumed, not its end, as long as that
+     * record is small against the ring ({@link #HELD_FRACTION}). The kernel raises a wake-up (an irq_work, a
+     * self-IPI) for a committed record only when the published position equals that record's start, that is when
+     * the consumer looks caught up; holding the last record back keeps a reader that is still busy from paying
+     * for wake-ups nobody waits for. Before waiting, the reader calls {@link #settle()}, which publishes the full
+     * position, so the next record wakes it as usual; a record committed between the look and the settle keeps
+     * epoll ready (it reports data whenever the producer is past the published position). We keep our own
+     * position, so the record held back is never handed out twice.
      */
     int consume(RecordHandler h) {
         // Locals: the JIT reloads fields after every acquire load, locals it keeps in registers.
@@ -118,6 +134,7 @@ final class Ring {
         final long maxLength = this.maxLength;
         final Arena scope = this.scope;
         long cons = consumerPos;
+        long last = cons; // the start of the last record consumed in this call
         int handed = 0;
         try {
             while (true) {
@@ -136,20 +153,35 @@ final class Ring {
                         throw new IllegalStateException(name + ": a record of " + length + " bytes at offset " + offset
                                 + " does not fit the ring (" + (mask + 1) + " bytes): the ring is corrupt");
                     }
+                    last = cons;
                     cons += (length + HEADER + 7) & ~7L;
                     if ((header & DISCARD_BIT) == 0) {
                         handed++;
                         h.accept(view(base, scope, offset, length));
                     }
                 } while (cons < prod);
-                LONG.setRelease(consumerPage, 0L, cons);
-                consumerPos = cons;
+                publish(last, cons);
             }
         } finally {
             if (consumerPos != cons) {
-                LONG.setRelease(consumerPage, 0L, cons);
-                consumerPos = cons;
+                publish(last, cons);
             }
+        }
+    }
+
+    /** Records {@code cons} as consumed and publishes it, or {@code last} when that record may be held back. */
+    private void publish(long last, long cons) {
+        long shown = cons - last <= maxHeld ? last : cons;
+        LONG.setRelease(consumerPage, 0L, shown);
+        publishedPos = shown;
+        consumerPos = cons;
+    }
+
+    /** Publishes the whole consumed position, so that the next committed record wakes a waiting reader. */
+    void settle() {
+        if (publishedPos != consumerPos) {
+            LONG.setRelease(consumerPage, 0L, consumerPos);
+            publishedPos = consumerPos;
         }
     }
 
@@ -164,8 +196,10 @@ final class Ring {
         return MemorySegment.ofAddress(base + offset + HEADER).reinterpret(length, scope, null).asReadOnly();
     }
 
+    /** Settles the position (a later reader of the map starts where we stopped) and unmaps the ring. */
     void unmap() {
         if (arena != null) {
+            settle();
             arena.close();
         }
     }

@@ -18,7 +18,8 @@ import java.util.Objects;
  * }</pre>
  * Records are handed out as read-only views of the mapped ring, valid during the callback only; discarded records
  * are skipped and a record the producer still holds ends the batch. The consumer position is published once per
- * batch. One thread consumes at a time (concurrent calls wait for each other); {@link #close()} may come from any
+ * batch, holding the last small record back until the reader waits or closes, so that the kernel raises no wake-up
+ * while the reader is busy (see the events guide). One thread consumes at a time (concurrent calls wait for each other); {@link #close()} may come from any
  * thread and wakes a thread blocked in {@link #poll}, which then returns -1. The maps stay owned by the caller and
  * must outlive the reader.
  */
@@ -146,8 +147,12 @@ public final class RingBufferReader implements AutoCloseable {
             // Records already there: a wait would return at once, so hand them out without the system call
             // (level-triggered epoll keeps no state that skipping it could leave stale).
             int n = consumePending(handler);
-            if (n > 0) {
+            if (n > 0 || timeoutMs == 0) {
+                // Every ring was just looked at: epoll could add nothing but a record committed this instant.
                 return n;
+            }
+            for (Ring r : rings) {
+                r.settle(); // about to wait: let the next record's commit wake us
             }
             int ready = epoll.await(timeoutMs);
             if (gate.isClosed()) {

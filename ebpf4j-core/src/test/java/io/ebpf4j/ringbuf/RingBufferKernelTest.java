@@ -171,6 +171,45 @@ class RingBufferKernelTest {
     }
 
     @Test
+    void aPollWaitingAfterABusySpellIsWokenByTheNextRecord() throws Exception {
+        try (EventsFixture f = EventsFixture.load(16384).target(EventsFixture.RB);
+                RingBufferReader reader = RingBufferReader.of(f.map("rb"))) {
+            long[] next = {0};
+            f.produce(5);
+            assertEquals(5, reader.poll(Duration.ZERO, checker(next)));
+            // The last record is still published as unconsumed (no wake-ups while the reader is busy). A waiting
+            // poll must publish it first: else epoll would report the ring ready at once and the poll return 0.
+            CompletableFuture<Integer> polled = CompletableFuture.supplyAsync(
+                    () -> reader.poll(Duration.ofSeconds(30), checker(next)));
+            Thread.sleep(200);
+            assertTrue(!polled.isDone(), "poll returned " + (polled.isDone() ? polled.join() : null)
+                    + " before the next record was produced");
+            f.produce(1);
+            assertEquals(1, polled.get(10, TimeUnit.SECONDS));
+            assertEquals(6, next[0]);
+        }
+    }
+
+    @Test
+    void aReaderClosedAfterConsumingLeavesNothingForTheNextReader() {
+        try (EventsFixture f = EventsFixture.load(16384).target(EventsFixture.RB)) {
+            long[] next = {0};
+            try (RingBufferReader first = RingBufferReader.of(f.map("rb"))) {
+                f.produce(3);
+                assertEquals(3, first.poll(Duration.ZERO, checker(next)));
+            }
+            try (RingBufferReader second = RingBufferReader.of(f.map("rb"))) {
+                assertEquals(0, second.poll(Duration.ZERO, rec -> {
+                    throw new AssertionError("a record the first reader consumed came again");
+                }));
+                f.produce(2);
+                assertEquals(2, second.poll(Duration.ZERO, checker(next)));
+            }
+            assertEquals(5, next[0]);
+        }
+    }
+
+    @Test
     void pollTimesOutOnAnEmptyRing() {
         try (EventsFixture f = EventsFixture.load(4096);
                 RingBufferReader reader = RingBufferReader.of(f.map("rb"))) {

@@ -17,7 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The consumer loop over memory laid out like the kernel's ring, the test playing the producer: the busy bit stops
- * a batch, the discard bit skips a record, and the consumer position is published once per batch.
+ * a batch, the discard bit skips a record, and the consumer position is published once per batch, holding the last
+ * small record back until the reader settles before a wait.
  */
 class RingTest {
     private static final long SIZE = 4096;
@@ -57,7 +58,10 @@ class RingTest {
             assertArrayEquals(new byte[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, got.get(0));
             assertArrayEquals(new byte[] {3, 3, 3, 3, 3}, got.get(1));
             assertEquals(List.of(0L, 0L), publishedDuringBatch, "published per record, not per batch");
-            assertEquals(busyAt, consumer.get(JAVA_LONG, 0), "stopped at the busy record");
+            assertEquals(busyAt - 16, consumer.get(JAVA_LONG, 0), "the last record consumed is held back");
+            assertEquals(prod - busyAt, ring.pending(), "our own position stopped at the busy record");
+            ring.settle();
+            assertEquals(busyAt, consumer.get(JAVA_LONG, 0), "settled: stopped at the busy record");
 
             // The producer commits the busy record: the next pass hands it out.
             long off = busyAt & (SIZE - 1);
@@ -65,11 +69,33 @@ class RingTest {
             got.clear();
             assertEquals(1, ring.consume(rec -> got.add(rec.toArray(JAVA_BYTE))));
             assertArrayEquals(new byte[] {4, 4, 4, 4, 4, 4, 4}, got.get(0));
-            assertEquals(prod, consumer.get(JAVA_LONG, 0));
+            assertEquals(busyAt, consumer.get(JAVA_LONG, 0), "held back again");
             assertEquals(0, ring.pending());
             assertEquals(0, ring.consume(rec -> {
-                throw new AssertionError("nothing is left");
+                throw new AssertionError("nothing is left: the record held back is not handed out twice");
             }));
+            assertEquals(busyAt, consumer.get(JAVA_LONG, 0), "a pass that consumed nothing publishes nothing");
+            ring.settle();
+            assertEquals(prod, consumer.get(JAVA_LONG, 0));
+            ring.settle();
+            assertEquals(prod, consumer.get(JAVA_LONG, 0), "settling twice changes nothing");
+        }
+    }
+
+    @Test
+    void aRecordLargeAgainstTheRingIsNotHeldBack() {
+        try (arena) {
+            long small = write(8, (byte) 1, 0);
+            Ring ring = Ring.over("test", arena, consumer, producer, data, SIZE, null);
+            assertEquals(1, ring.consume(rec -> { }));
+            assertEquals(small, consumer.get(JAVA_LONG, 0), "16 bytes of a 4096-byte ring: held back");
+            // The largest footprint that may be held back is a sixteenth of the ring: 256 bytes here.
+            long edge = write(256 - Ring.HEADER, (byte) 2, 0);
+            assertEquals(1, ring.consume(rec -> { }));
+            assertEquals(edge, consumer.get(JAVA_LONG, 0), "256 bytes: held back");
+            write(256 - Ring.HEADER + 1, (byte) 3, 0);
+            assertEquals(1, ring.consume(rec -> { }));
+            assertEquals(prod, consumer.get(JAVA_LONG, 0), "264 bytes: published whole");
         }
     }
 
@@ -86,8 +112,9 @@ class RingTest {
                     throw new IllegalStateException("handler failed");
                 }
             }));
-            // The failed record counts as consumed (as in libbpf); the third is next.
-            assertEquals(second + 16, consumer.get(JAVA_LONG, 0));
+            // The failed record counts as consumed (as in libbpf), held back as the last one; the third is next.
+            assertEquals(second, consumer.get(JAVA_LONG, 0));
+            assertEquals(prod - (second + 16), ring.pending());
             List<Byte> firsts = new ArrayList<>();
             assertEquals(1, ring.consume(rec -> firsts.add(rec.get(JAVA_BYTE, 0))));
             assertEquals(List.of((byte) 3), firsts);
