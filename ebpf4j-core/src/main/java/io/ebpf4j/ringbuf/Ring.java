@@ -49,8 +49,6 @@ final class Ring {
     private final long maxLength;
     /** How far we have consumed; the consumer page may hold less (see {@link #consume}). */
     private long consumerPos;
-    /** What the consumer page holds: {@link #consumerPos}, or the start of the last record consumed. */
-    private long publishedPos;
     /** The longest record footprint (header and padding included) that may stay published as unconsumed. */
     private final long maxHeld;
     final RecordHandler handler;
@@ -67,7 +65,6 @@ final class Ring {
         this.mask = size - 1;
         this.handler = handler;
         this.consumerPos = (long) LONG.getAcquire(consumerPage, 0L);
-        this.publishedPos = consumerPos;
         this.maxHeld = size / HELD_FRACTION;
     }
 
@@ -133,6 +130,7 @@ final class Ring {
         final long base = this.base;
         final long maxLength = this.maxLength;
         final Arena scope = this.scope;
+        final long maxHeld = this.maxHeld;
         long cons = consumerPos;
         long last = cons; // the start of the last record consumed in this call
         int handed = 0;
@@ -160,28 +158,21 @@ final class Ring {
                         h.accept(view(base, scope, offset, length));
                     }
                 } while (cons < prod);
-                publish(last, cons);
+                LONG.setRelease(consumerPage, 0L, cons - last <= maxHeld ? last : cons);
+                consumerPos = cons;
             }
         } finally {
             if (consumerPos != cons) {
-                publish(last, cons);
+                LONG.setRelease(consumerPage, 0L, cons - last <= maxHeld ? last : cons);
+                consumerPos = cons;
             }
         }
     }
 
-    /** Records {@code cons} as consumed and publishes it, or {@code last} when that record may be held back. */
-    private void publish(long last, long cons) {
-        long shown = cons - last <= maxHeld ? last : cons;
-        LONG.setRelease(consumerPage, 0L, shown);
-        publishedPos = shown;
-        consumerPos = cons;
-    }
-
     /** Publishes the whole consumed position, so that the next committed record wakes a waiting reader. */
     void settle() {
-        if (publishedPos != consumerPos) {
+        if ((long) LONG.get(consumerPage, 0L) != consumerPos) {
             LONG.setRelease(consumerPage, 0L, consumerPos);
-            publishedPos = consumerPos;
         }
     }
 
