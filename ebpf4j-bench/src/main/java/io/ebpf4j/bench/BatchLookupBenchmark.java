@@ -41,6 +41,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 @State(Scope.Thread)
 public class BatchLookupBenchmark {
     static final int ENTRIES = 1_000_000;
+    /** Entries written per batch update while filling. */
+    static final int FILL_CHUNK = 100_000;
 
     /** Elements per BPF_MAP_LOOKUP_BATCH call; the run script passes the same number to the C harness. */
     @Param("10000")
@@ -57,15 +59,10 @@ public class BatchLookupBenchmark {
         arena = Arena.ofConfined();
         map = BpfMap.create(MapSpec.of(MapType.HASH, Integer.BYTES, Long.BYTES, ENTRIES).withName("bench_batch"));
         // Fill with batch updates: a million single updates would take a second or more of setup.
-        int fillChunk = 100_000;
-        MemorySegment k = arena.allocate(JAVA_INT, fillChunk);
-        MemorySegment v = arena.allocate(JAVA_LONG, fillChunk);
-        for (int base = 0; base < ENTRIES; base += fillChunk) {
-            int n = Math.min(fillChunk, ENTRIES - base);
-            for (int i = 0; i < n; i++) {
-                k.setAtIndex(JAVA_INT, i, base + i);
-                v.setAtIndex(JAVA_LONG, i, base + i);
-            }
+        MemorySegment k = arena.allocate(JAVA_INT, FILL_CHUNK);
+        MemorySegment v = arena.allocate(JAVA_LONG, FILL_CHUNK);
+        for (int base = 0, n; base < ENTRIES; base += n) {
+            n = fillChunk(k, v, base);
             int done = map.updateBatch(k, v, n, UpdateFlag.ANY);
             if (done != n) {
                 throw new IllegalStateException("batch update wrote " + done + " of " + n);
@@ -81,6 +78,16 @@ public class BatchLookupBenchmark {
         }
     }
 
+
+    /** Writes the entries from {@code base} on (key i, value i) into {@code k} and {@code v}; how many. */
+    static int fillChunk(MemorySegment k, MemorySegment v, int base) {
+        int n = (int) Math.min(k.byteSize() / Integer.BYTES, ENTRIES - base);
+        for (int i = 0; i < n; i++) {
+            k.setAtIndex(JAVA_INT, i, base + i);
+            v.setAtIndex(JAVA_LONG, i, base + i);
+        }
+        return n;
+    }
 
     @TearDown
     public void tearDown() {

@@ -16,14 +16,10 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.util.concurrent.TimeUnit;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -41,7 +37,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 @Threads(1)
 @State(Scope.Thread)
 public class LibbpfBatchControl {
-    private static final int BPF_MAP_TYPE_HASH = 1;
     private static final int ENOENT = 2;
 
     @Param("10000")
@@ -49,7 +44,7 @@ public class LibbpfBatchControl {
 
     private Arena arena;
     private MethodHandle lookupBatch;
-    private MethodHandle close;
+    private Libbpf libbpf;
     private int fd = -1;
     private MemorySegment token;
     private MemorySegment count;
@@ -59,34 +54,17 @@ public class LibbpfBatchControl {
     @Setup
     public void setup() throws Throwable {
         arena = Arena.ofConfined();
-        Linker linker = Linker.nativeLinker();
-        SymbolLookup libbpf = SymbolLookup.libraryLookup("libbpf.so.1", arena);
-        MethodHandle create = linker.downcallHandle(libbpf.findOrThrow("bpf_map_create"),
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-        MethodHandle updateBatch = linker.downcallHandle(libbpf.findOrThrow("bpf_map_update_batch"),
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
-        lookupBatch = linker.downcallHandle(libbpf.findOrThrow("bpf_map_lookup_batch"),
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
-        close = linker.downcallHandle(linker.defaultLookup().findOrThrow("close"),
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+        libbpf = new Libbpf(arena);
+        lookupBatch = libbpf.lookupBatch;
         int entries = BatchLookupBenchmark.ENTRIES;
-        fd = (int) create.invokeExact(BPF_MAP_TYPE_HASH, arena.allocateFrom("bench_batch"), Integer.BYTES,
-                Long.BYTES, entries, MemorySegment.NULL);
-        if (fd < 0) {
-            throw new IllegalStateException("bpf_map_create: " + fd);
-        }
-        int fillChunk = 100_000;
-        MemorySegment k = arena.allocate(JAVA_INT, fillChunk);
-        MemorySegment v = arena.allocate(JAVA_LONG, fillChunk);
+        fd = libbpf.createHash(arena, "bench_batch", Integer.BYTES, Long.BYTES, entries);
+        MemorySegment k = arena.allocate(JAVA_INT, BatchLookupBenchmark.FILL_CHUNK);
+        MemorySegment v = arena.allocate(JAVA_LONG, BatchLookupBenchmark.FILL_CHUNK);
         count = arena.allocate(JAVA_INT);
-        for (int base = 0; base < entries; base += fillChunk) {
-            int n = Math.min(fillChunk, entries - base);
-            for (int i = 0; i < n; i++) {
-                k.setAtIndex(JAVA_INT, i, base + i);
-                v.setAtIndex(JAVA_LONG, i, base + i);
-            }
+        for (int base = 0, n; base < entries; base += n) {
+            n = BatchLookupBenchmark.fillChunk(k, v, base);
             count.set(JAVA_INT, 0, n);
-            int err = (int) updateBatch.invokeExact(fd, k, v, count, MemorySegment.NULL);
+            int err = (int) libbpf.updateBatch.invokeExact(fd, k, v, count, MemorySegment.NULL);
             if (err != 0 || count.get(JAVA_INT, 0) != n) {
                 throw new IllegalStateException("bpf_map_update_batch: " + err);
             }
@@ -102,9 +80,7 @@ public class LibbpfBatchControl {
 
     @TearDown
     public void tearDown() throws Throwable {
-        if (fd >= 0) {
-            int unused = (int) close.invokeExact(fd);
-        }
+        libbpf.close(fd);
         arena.close();
     }
 

@@ -14,14 +14,10 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.util.concurrent.TimeUnit;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -40,14 +36,13 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 @Threads(1)
 @State(Scope.Thread)
 public class LibbpfMapOpsControl {
-    private static final int BPF_MAP_TYPE_HASH = 1;
     private static final long BPF_ANY = 0;
     private static final int MASK = MapOpsBenchmark.FILLED - 1;
 
     private Arena arena;
     private MethodHandle lookupElem;
     private MethodHandle updateElem;
-    private MethodHandle close;
+    private Libbpf libbpf;
     private int fd = -1;
     private MemorySegment key;
     private MemorySegment value;
@@ -56,21 +51,10 @@ public class LibbpfMapOpsControl {
     @Setup
     public void setup() throws Throwable {
         arena = Arena.ofConfined();
-        Linker linker = Linker.nativeLinker();
-        SymbolLookup libbpf = SymbolLookup.libraryLookup("libbpf.so.1", arena);
-        MethodHandle create = linker.downcallHandle(libbpf.findOrThrow("bpf_map_create"),
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-        lookupElem = linker.downcallHandle(libbpf.findOrThrow("bpf_map_lookup_elem"),
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
-        updateElem = linker.downcallHandle(libbpf.findOrThrow("bpf_map_update_elem"),
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG));
-        close = linker.downcallHandle(linker.defaultLookup().findOrThrow("close"),
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-        fd = (int) create.invokeExact(BPF_MAP_TYPE_HASH, arena.allocateFrom("bench_ops"), Integer.BYTES,
-                Long.BYTES, MapOpsBenchmark.MAX_ENTRIES, MemorySegment.NULL);
-        if (fd < 0) {
-            throw new IllegalStateException("bpf_map_create: " + fd);
-        }
+        libbpf = new Libbpf(arena);
+        lookupElem = libbpf.lookupElem;
+        updateElem = libbpf.updateElem;
+        fd = libbpf.createHash(arena, "bench_ops", Integer.BYTES, Long.BYTES, MapOpsBenchmark.MAX_ENTRIES);
         key = arena.allocate(JAVA_INT);
         value = arena.allocate(JAVA_LONG);
         for (int i = 0; i < MapOpsBenchmark.FILLED; i++) {
@@ -86,9 +70,7 @@ public class LibbpfMapOpsControl {
 
     @TearDown
     public void tearDown() throws Throwable {
-        if (fd >= 0) {
-            int unused = (int) close.invokeExact(fd);
-        }
+        libbpf.close(fd);
         arena.close();
     }
 
