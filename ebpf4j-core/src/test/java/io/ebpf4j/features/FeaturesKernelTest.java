@@ -4,6 +4,7 @@ import io.ebpf4j.KernelAccess;
 import io.ebpf4j.map.MapType;
 import io.ebpf4j.program.Helpers;
 import io.ebpf4j.program.ProgramType;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -35,10 +36,24 @@ class FeaturesKernelTest {
     @Test
     void mapTypesThisKernelHas() {
         for (MapType t : new MapType[] {MapType.HASH, MapType.RINGBUF, MapType.ARRAY_OF_MAPS, MapType.USER_RINGBUF,
-                MapType.ARENA, MapType.TASK_STORAGE, MapType.CGROUP_STORAGE, MapType.STRUCT_OPS, MapType.LPM_TRIE}) {
+                MapType.TASK_STORAGE, MapType.CGROUP_STORAGE, MapType.STRUCT_OPS, MapType.LPM_TRIE}) {
             FeatureStatus s = Features.mapType(t);
             assertTrue(s.supported(), t + ": " + s.reason());
         }
+    }
+
+    /** Arenas are not in KERNEL.md's list: some 6.18 builds refuse them even to root, and the probe must say so. */
+    @Test
+    void arenaIsAvailableOrTheProbeSaysWhy() {
+        FeatureStatus s = Features.mapType(MapType.ARENA);
+        if (!s.supported()) {
+            assertTrue(s.reason().startsWith("MAP_CREATE: E"), s.reason());
+            if (s.reason().startsWith("MAP_CREATE: EPERM")) {
+                assertTrue(s.reason().contains("forbids this type"), s.reason());
+            }
+            Assumptions.abort("this kernel refuses ARENA maps: " + s.reason());
+        }
+        assertTrue(s.reason().isEmpty(), s.reason());
     }
 
     @Test
