@@ -26,8 +26,20 @@ final class Libbpf {
     final MethodHandle lookupBatch;
     /** {@code int bpf_map_update_batch(int fd, const void *keys, const void *values, __u32 *count, opts)} */
     final MethodHandle updateBatch;
+    /** {@code int bpf_prog_test_run_opts(int prog_fd, struct bpf_test_run_opts *opts)} */
+    final MethodHandle testRun;
+    /** {@code int perf_buffer__poll(struct perf_buffer *pb, int timeout_ms)} */
+    final MethodHandle perfBufferPoll;
     private final MethodHandle create;
     private final MethodHandle close;
+    private final MethodHandle objectOpen;
+    private final MethodHandle objectLoad;
+    private final MethodHandle objectClose;
+    private final MethodHandle findProgram;
+    private final MethodHandle programFd;
+    private final MethodHandle findMapFd;
+    private final MethodHandle perfBufferNew;
+    private final MethodHandle perfBufferFree;
 
     @SuppressWarnings("restricted") // the benchmarks' JVMs run with --enable-native-access
     Libbpf(Arena arena) {
@@ -45,6 +57,26 @@ final class Libbpf {
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
         close = linker.downcallHandle(linker.defaultLookup().findOrThrow("close"),
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+        testRun = linker.downcallHandle(lib.findOrThrow("bpf_prog_test_run_opts"),
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+        objectOpen = linker.downcallHandle(lib.findOrThrow("bpf_object__open_file"),
+                FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
+        objectLoad = linker.downcallHandle(lib.findOrThrow("bpf_object__load"),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        objectClose = linker.downcallHandle(lib.findOrThrow("bpf_object__close"),
+                FunctionDescriptor.ofVoid(ADDRESS));
+        findProgram = linker.downcallHandle(lib.findOrThrow("bpf_object__find_program_by_name"),
+                FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
+        programFd = linker.downcallHandle(lib.findOrThrow("bpf_program__fd"),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        findMapFd = linker.downcallHandle(lib.findOrThrow("bpf_object__find_map_fd_by_name"),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        perfBufferNew = linker.downcallHandle(lib.findOrThrow("perf_buffer__new"),
+                FunctionDescriptor.of(ADDRESS, JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+        perfBufferPoll = linker.downcallHandle(lib.findOrThrow("perf_buffer__poll"),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+        perfBufferFree = linker.downcallHandle(lib.findOrThrow("perf_buffer__free"),
+                FunctionDescriptor.ofVoid(ADDRESS));
     }
 
     /** A hash map with default options, as {@code c/mapbench.c} creates it; its fd. */
@@ -55,6 +87,54 @@ final class Libbpf {
             throw new IllegalStateException("bpf_map_create: " + fd);
         }
         return fd;
+    }
+
+    /** Opens and loads a BPF object file, as {@code c/eventbench.c} does; its {@code struct bpf_object *}. */
+    MemorySegment openAndLoad(Arena arena, String path) throws Throwable {
+        MemorySegment obj = (MemorySegment) objectOpen.invokeExact(arena.allocateFrom(path), MemorySegment.NULL);
+        if (obj.equals(MemorySegment.NULL)) {
+            throw new IllegalStateException("bpf_object__open_file " + path + " failed");
+        }
+        int err = (int) objectLoad.invokeExact(obj);
+        if (err != 0) {
+            closeObject(obj);
+            throw new IllegalStateException("bpf_object__load " + path + ": " + err);
+        }
+        return obj;
+    }
+
+    int programFd(Arena arena, MemorySegment obj, String name) throws Throwable {
+        MemorySegment prog = (MemorySegment) findProgram.invokeExact(obj, arena.allocateFrom(name));
+        if (prog.equals(MemorySegment.NULL)) {
+            throw new IllegalStateException("no program " + name);
+        }
+        return (int) programFd.invokeExact(prog);
+    }
+
+    int mapFd(Arena arena, MemorySegment obj, String name) throws Throwable {
+        int fd = (int) findMapFd.invokeExact(obj, arena.allocateFrom(name));
+        if (fd < 0) {
+            throw new IllegalStateException("no map " + name + ": " + fd);
+        }
+        return fd;
+    }
+
+    void closeObject(MemorySegment obj) throws Throwable {
+        objectClose.invokeExact(obj);
+    }
+
+    /** {@code perf_buffer__new} with a native sample callback and its context; a {@code struct perf_buffer *}. */
+    MemorySegment perfBuffer(int mapFd, long pages, MemorySegment sampleFn, MemorySegment ctx) throws Throwable {
+        MemorySegment pb = (MemorySegment) perfBufferNew.invokeExact(mapFd, pages, sampleFn, MemorySegment.NULL, ctx,
+                MemorySegment.NULL);
+        if (pb.equals(MemorySegment.NULL)) {
+            throw new IllegalStateException("perf_buffer__new failed");
+        }
+        return pb;
+    }
+
+    void freePerfBuffer(MemorySegment pb) throws Throwable {
+        perfBufferFree.invokeExact(pb);
     }
 
     void close(int fd) throws Throwable {
