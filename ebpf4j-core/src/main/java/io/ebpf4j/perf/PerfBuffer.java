@@ -51,6 +51,8 @@ public final class PerfBuffer implements AutoCloseable {
     /** A record's size is a u16: the largest a scratch copy must hold. */
     private static final int MAX_RECORD = 0xFFFF;
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+    /** Headers are read at absolute addresses inside a ring: a constant segment that C2 checks once, not per load. */
+    private static final MemorySegment ALL = Sys.ALL_MEMORY;
 
     /**
      * How the buffer is set up. {@code pagesPerCpu} (a power of two) is each ring's data size in pages;
@@ -97,6 +99,7 @@ public final class PerfBuffer implements AutoCloseable {
         final Fd event;
         final MemorySegment meta;
         final MemorySegment data;
+        final long base;
         final long mask;
 
         CpuRing(int cpu, Fd event, MemorySegment meta, MemorySegment data) {
@@ -104,6 +107,7 @@ public final class PerfBuffer implements AutoCloseable {
             this.event = event;
             this.meta = meta;
             this.data = data;
+            this.base = data.address();
             this.mask = data.byteSize() - 1;
         }
     }
@@ -279,30 +283,41 @@ public final class PerfBuffer implements AutoCloseable {
         }
     }
 
-    /** Reads one ring from our tail to the kernel's head, then publishes the tail (release). */
+    /**
+     * Reads one ring from our tail to the kernel's head, then publishes the tail (release). Headers are read
+     * through {@link #ALL} at {@code base + (tail & mask)}, and a sample's view is made from its address: every
+     * offset is masked into the data area and a view is made only when the record ends inside it, so the
+     * per-access checks of a slice of {@code data} would only repeat these. The gate keeps the rings mapped while
+     * we read. The view shares the rings' arena, so a handler that keeps it past {@link #close()} gets an
+     * exception, not a crash.
+     */
+    @SuppressWarnings("restricted") // addresses and lengths lie inside the data area, as checked below
     private int read(CpuRing r, SampleHandler handler) {
         // Locals: the JIT reloads fields after every acquire load, locals it keeps in registers.
-        final MemorySegment data = r.data;
+        final MemorySegment all = ALL;
         final MemorySegment meta = r.meta;
+        final long base = r.base;
         final long mask = r.mask;
         final int cpu = r.cpu;
+        final Arena scope = arena;
         long head = (long) LONG.getAcquire(meta, DATA_HEAD);
         long tail = meta.get(JAVA_LONG, DATA_TAIL);
         int n = 0;
         try {
             while (tail < head) {
                 long offset = tail & mask;
-                // The 8-byte header never wraps: records are 8-byte multiples and the ring a power of two. One
-                // load: u32 type, u16 misc, u16 size.
-                long header = data.get(JAVA_LONG, offset);
+                // The 8-byte header never wraps: records are 8-byte multiples (checked: other() refuses the rest)
+                // and the ring a power of two. One load: u32 type, u16 misc, u16 size.
+                long header = all.get(JAVA_LONG, base + offset);
                 int type = (int) header;
                 int size = (int) (header >>> 48);
                 tail += size;
-                if (type == RECORD_SAMPLE && size >= HEADER_BYTES + 4 && offset + size <= mask + 1) {
+                if (type == RECORD_SAMPLE && size >= HEADER_BYTES + 4 && (size & 7) == 0 && offset + size <= mask + 1) {
                     // The common case, kept small so that the view and the handler call compile to little.
-                    int raw = data.get(JAVA_INT, offset + HEADER_BYTES);
+                    int raw = all.get(JAVA_INT, base + offset + HEADER_BYTES);
                     n++;
-                    handler.accept(cpu, data.asSlice(offset + HEADER_BYTES + 4, Math.min(raw, size - HEADER_BYTES - 4)));
+                    handler.accept(cpu, MemorySegment.ofAddress(base + offset + HEADER_BYTES + 4)
+                            .reinterpret(Math.min(Integer.toUnsignedLong(raw), size - HEADER_BYTES - 4), scope, null));
                 } else {
                     n += other(r, handler, offset, size, type, tail - size);
                 }
@@ -315,7 +330,8 @@ public final class PerfBuffer implements AutoCloseable {
 
     /** A record that wraps around the ring's end, a lost-sample report, or a type we skip; returns samples handed. */
     private int other(CpuRing r, SampleHandler handler, long offset, int size, int type, long position) {
-        if (size < HEADER_BYTES) {
+        // The kernel pads every record to 8 bytes; a ragged size would leave the next header astride the ring end.
+        if (size < HEADER_BYTES || (size & 7) != 0) {
             throw malformed(r, size, position);
         }
         MemorySegment rec;

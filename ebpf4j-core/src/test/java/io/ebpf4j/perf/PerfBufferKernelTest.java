@@ -6,6 +6,7 @@ import io.ebpf4j.testing.EventsFixture;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -124,6 +125,22 @@ class PerfBufferKernelTest {
             // The events are gone from the map: the program's outputs now fail.
             f.produce(5);
             assertEquals(5, f.failures());
+        }
+    }
+
+    @Test
+    void aSampleKeptPastCloseThrowsInsteadOfReadingUnmappedMemory() {
+        try (EventsFixture f = EventsFixture.load(4096).sizes(16, 1).target(EventsFixture.PERF)) {
+            List<MemorySegment> kept = new ArrayList<>();
+            PerfBuffer pb = PerfBuffer.open(f.map("pb"));
+            f.produce(2);
+            assertEquals(2, pb.consume((cpu, s) -> kept.add(s)));
+            // Read inside the buffer's life: the views are the samples, of the raw size the kernel wrote (16 bytes
+            // plus 4 of padding, so that size field and data end on an 8-byte boundary).
+            assertEquals(20, kept.get(0).byteSize());
+            EventsFixture.check(kept.get(1), 1, false);
+            pb.close();
+            assertThrows(IllegalStateException.class, () -> kept.get(0).get(JAVA_LONG_UNALIGNED, 0));
         }
     }
 
