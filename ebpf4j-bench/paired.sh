@@ -42,7 +42,7 @@ paired_summary() {
 paired_table() {
     local pairs=$1 sides=$2
     shift 2
-    printf '%-8s %-5s %6s %8s %17s %8s  %s\n' benchmark vs pairs median '95% interval' target verdict
+    printf '%-13s %-5s %6s %8s %17s %8s  %s\n' benchmark vs pairs median '95% interval' target verdict
     for spec in "$@"; do
         local b=${spec%%:*} target=${spec#*:}
         for side in $sides; do
@@ -52,7 +52,7 @@ paired_table() {
                     else if ($3 + 0 >= t) verdict = "met (the whole interval is >= " t ")"
                     else if ($4 + 0 < t) verdict = "NOT met (the whole interval is < " t ")"
                     else verdict = ($2 >= t ? "met by the median, interval straddles " t : "NOT met by the median, interval straddles " t)
-                    printf "%-8s %-5s %6d %8.3f %8s..%-7s %8s  %s\n", b, s, $1, $2, $3, $4, ">= " t, verdict }'
+                    printf "%-13s %-5s %6d %8.3f %8s..%-7s %8s  %s\n", b, s, $1, $2, $3, $4, ">= " t, verdict }'
         done
     done
 }

@@ -6,10 +6,12 @@
 //          1,000 are consumed; events/s over the whole step (producer included)
 //   drain  produce 200,000 records (untimed), then time one ring_buffer__consume; ns per event
 //   perf   as poll, through a perf buffer (64 pages per CPU) and perf_buffer__poll
+//   perfDrain  produce 40,000 records into a perf buffer of 1,024 pages per CPU (untimed), then time one
+//          perf_buffer__consume; ns per event
 // Each prints one line: <name> <value> <unit> iterations=<n> per-iteration=<v1,v2,...>
 //
 // With -S (paired mode, see harness.h) it sets up the named benchmarks and serves one-benchmark slices (events/s,
-// or ns/event for drain).
+// or ns/event for the drains).
 //
 // Build: gcc -O2 -o target/eventbench c/eventbench.c -lbpf     (Debian: apt-get install libbpf-dev)
 
@@ -28,6 +30,8 @@
 #define BATCH 1000
 #define DRAIN 200000
 #define PERF_PAGES 64
+#define PERF_DRAIN 40000
+#define PERF_DRAIN_PAGES 1024 // 4 MiB per CPU: room for PERF_DRAIN records of 80 bytes with their headers
 
 static double warmup_s = 3.0;
 static int iterations = 5;
@@ -124,40 +128,54 @@ static void rate(const char *name, double (*step)(struct ctx *), struct ctx *c) 
     fflush(stdout);
 }
 
-// One drain: fill, then time the consume alone. Returns the seconds consumed.
-static double drain_once(struct ctx *c) {
-    produce(c->prog_fd, DRAIN);
+// One drain: fill with `count` records, then time `consume` alone. Returns the seconds consumed.
+static double drain_once(struct ctx *c, int count, int (*consume)(struct ctx *), const char *what) {
+    produce(c->prog_fd, count);
     uint64_t before = seen;
     double t0 = now();
-    int n = ring_buffer__consume(c->rb);
+    int n = consume(c);
     double t = now() - t0;
     if (n < 0)
-        die("ring_buffer__consume", n);
-    if (seen - before != DRAIN) {
-        fprintf(stderr, "eventbench: drain consumed %llu records, not %d\n", (unsigned long long)(seen - before), DRAIN);
+        die(what, n);
+    if (seen - before != (uint64_t)count) {
+        fprintf(stderr, "eventbench: %s consumed %llu records, not %d\n", what, (unsigned long long)(seen - before),
+                count);
         exit(1);
     }
     return t;
+}
+
+static int consume_rb(struct ctx *c) {
+    return ring_buffer__consume(c->rb);
+}
+
+static int consume_pb(struct ctx *c) {
+    return perf_buffer__consume(c->pb);
 }
 
 // Drains for at least `seconds` of wall time, fills included; returns ns per event over the consumes alone.
 static double drain_stretch(struct ctx *c, double seconds) {
     double start = now(), timed = 0, events = 0;
     do {
-        timed += drain_once(c);
-        events += DRAIN;
+        if (c->pb) {
+            timed += drain_once(c, PERF_DRAIN, consume_pb, "perf_buffer__consume");
+            events += PERF_DRAIN;
+        } else {
+            timed += drain_once(c, DRAIN, consume_rb, "ring_buffer__consume");
+            events += DRAIN;
+        }
     } while (now() - start < seconds);
     return timed * 1e9 / events;
 }
 
-static void drain(struct ctx *c) {
+static void drain(const char *name, struct ctx *c) {
     drain_stretch(c, warmup_s);
     double per[64], sum_per = 0;
     for (int it = 0; it < iterations; it++) {
         per[it] = drain_stretch(c, iteration_s);
         sum_per += per[it];
     }
-    printf("drain %.2f ns/event iterations=%d per-iteration=", sum_per / iterations, iterations);
+    printf("%s %.2f ns/event iterations=%d per-iteration=", name, sum_per / iterations, iterations);
     for (int it = 0; it < iterations; it++)
         printf("%s%.2f", it ? "," : "", per[it]);
     printf("\n");
@@ -167,6 +185,7 @@ static void drain(struct ctx *c) {
 struct served {
     struct ctx *rb;
     struct ctx *pb;
+    struct ctx *pd; // perfDrain: its own, larger perf buffer
 };
 
 // One slice of paired mode (harness.h): events/s, or ns/event for drain.
@@ -178,6 +197,8 @@ static int slice(const char *name, double seconds, void *p, double *value) {
         *value = drain_stretch(s->rb, seconds);
     else if (!strcmp(name, "perf") && s->pb->pb)
         *value = stretch(perf_step, s->pb, seconds);
+    else if (!strcmp(name, "perfDrain") && s->pd->pb)
+        *value = drain_stretch(s->pd, seconds);
     else
         return 0;
     return 1;
@@ -185,7 +206,7 @@ static int slice(const char *name, double seconds, void *p, double *value) {
 
 static void usage(void) {
     fprintf(stderr, "usage: eventbench [-w warmup_s] [-i iterations] [-r iteration_s] [-v] [-T] [-S] object.bpf.o "
-                    "(poll|drain|perf)...\n"
+                    "(poll|drain|perf|perfDrain)...\n"
                     "  -T  start an idle extra thread first (the process then is multi-threaded, like a JVM)\n"
                     "  -S  paired mode: set up, print 'ready', then run '<name> <seconds>' requests read from stdin\n");
     exit(2);
@@ -221,22 +242,28 @@ int main(int argc, char **argv) {
     int pb_prog = bpf_program__fd(bpf_object__find_program_by_name(obj, "produce_pb"));
 
     if (server) {
-        struct ctx rb = {.prog_fd = rb_prog}, pb = {.prog_fd = pb_prog};
+        struct ctx rb = {.prog_fd = rb_prog}, pb = {.prog_fd = pb_prog}, pd = {.prog_fd = pb_prog};
         for (int a = optind + 1; a < argc; a++) {
             if ((!strcmp(argv[a], "poll") || !strcmp(argv[a], "drain")) && !rb.rb) {
                 rb.rb = ring_buffer__new(rb_fd, on_record, NULL, NULL);
                 if (!rb.rb)
                     die("ring_buffer__new", errno);
-            } else if (!strcmp(argv[a], "perf") && !pb.pb) {
+            } else if (!strcmp(argv[a], "perf") && !pb.pb && !pd.pb) {
                 pb.pb = perf_buffer__new(pb_fd, PERF_PAGES, on_sample, NULL, NULL, NULL);
                 if (!pb.pb)
                     die("perf_buffer__new", errno);
+            } else if (!strcmp(argv[a], "perfDrain") && !pd.pb && !pb.pb) {
+                // One perf event array holds one perf buffer's events: perf and perfDrain are served apart.
+                pd.pb = perf_buffer__new(pb_fd, PERF_DRAIN_PAGES, on_sample, NULL, NULL, NULL);
+                if (!pd.pb)
+                    die("perf_buffer__new", errno);
             }
         }
-        struct served served = {&rb, &pb};
+        struct served served = {&rb, &pb, &pd};
         harness_serve("eventbench", slice, &served);
         ring_buffer__free(rb.rb);
         perf_buffer__free(pb.pb);
+        perf_buffer__free(pd.pb);
         bpf_object__close(obj);
         return 0;
     }
@@ -250,7 +277,7 @@ int main(int argc, char **argv) {
             if (!strcmp(argv[a], "poll"))
                 rate("poll", poll_step, &c);
             else
-                drain(&c);
+                drain("drain", &c);
             ring_buffer__free(c.rb);
         } else if (!strcmp(argv[a], "perf")) {
             c.prog_fd = pb_prog;
@@ -258,6 +285,13 @@ int main(int argc, char **argv) {
             if (!c.pb)
                 die("perf_buffer__new", errno);
             rate("perf", perf_step, &c);
+            perf_buffer__free(c.pb);
+        } else if (!strcmp(argv[a], "perfDrain")) {
+            c.prog_fd = pb_prog;
+            c.pb = perf_buffer__new(pb_fd, PERF_DRAIN_PAGES, on_sample, NULL, NULL, NULL);
+            if (!c.pb)
+                die("perf_buffer__new", errno);
+            drain("perfDrain", &c);
             perf_buffer__free(c.pb);
         } else {
             usage();
