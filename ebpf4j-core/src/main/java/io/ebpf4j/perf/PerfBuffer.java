@@ -294,7 +294,6 @@ public final class PerfBuffer implements AutoCloseable {
     @SuppressWarnings("restricted") // addresses and lengths lie inside the data area, as checked below
     private int read(CpuRing r, SampleHandler handler) {
         // Locals: the JIT reloads fields after every acquire load, locals it keeps in registers.
-        final MemorySegment all = ALL;
         final MemorySegment meta = r.meta;
         final long base = r.base;
         final long mask = r.mask;
@@ -308,13 +307,13 @@ public final class PerfBuffer implements AutoCloseable {
                 long offset = tail & mask;
                 // The 8-byte header never wraps: records are 8-byte multiples (checked: other() refuses the rest)
                 // and the ring a power of two. One load: u32 type, u16 misc, u16 size.
-                long header = all.get(JAVA_LONG, base + offset);
+                long header = ALL.get(JAVA_LONG, base + offset);
                 int type = (int) header;
                 int size = (int) (header >>> 48);
                 tail += size;
                 if (type == RECORD_SAMPLE && size >= HEADER_BYTES + 4 && (size & 7) == 0 && offset + size <= mask + 1) {
                     // The common case, kept small so that the view and the handler call compile to little.
-                    int raw = all.get(JAVA_INT, base + offset + HEADER_BYTES);
+                    int raw = ALL.get(JAVA_INT, base + offset + HEADER_BYTES);
                     n++;
                     handler.accept(cpu, MemorySegment.ofAddress(base + offset + HEADER_BYTES + 4)
                             .reinterpret(Math.min(Integer.toUnsignedLong(raw), size - HEADER_BYTES - 4), scope, null));
