@@ -73,12 +73,17 @@ public class EventsBenchmark {
     };
 
     static BpfObject load(String object) {
+        return BpfObject.load(ObjectSpec.read(objectPath(object)));
+    }
+
+    /** The producer object's absolute path; it must exist. */
+    static Path objectPath(String object) {
         Path path = Path.of(object).toAbsolutePath();
         if (!Files.isRegularFile(path)) {
             throw new IllegalStateException("no object file at " + path
                     + ": build it with ebpf4j-bench/run-eventbench, or pass -p object=<path>");
         }
-        return BpfObject.load(ObjectSpec.read(path));
+        return path;
     }
 
 

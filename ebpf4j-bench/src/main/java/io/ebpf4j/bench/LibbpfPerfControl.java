@@ -81,12 +81,7 @@ public class LibbpfPerfControl {
                     + "ebpf4j-bench/run-eventbench --control, or pass -p callbackLibrary=<path>");
         }
         MemorySegment onSample = SymbolLookup.libraryLookup(lib, arena).findOrThrow("perfcontrol_on_sample");
-        Path path = Path.of(object).toAbsolutePath();
-        if (!Files.isRegularFile(path)) {
-            throw new IllegalStateException("no object file at " + path
-                    + ": build it with ebpf4j-bench/run-eventbench, or pass -p object=<path>");
-        }
-        obj = libbpf.openAndLoad(arena, path.toString());
+        obj = libbpf.openAndLoad(arena, EventsBenchmark.objectPath(object).toString());
         progFd = libbpf.programFd(arena, obj, "produce_pb");
         counts = arena.allocate(16, 8);
         pb = libbpf.perfBuffer(libbpf.mapFd(arena, obj, "pb"), PAGES, onSample, counts);
