@@ -227,16 +227,11 @@ public final class Features {
     }
 
     /** What a map probe's errno means, for the reason a user reads. */
-    private static String mapRefusal(Errno errno) {
-        if (errno == Errno.EINVAL) {
+    private static String mapRefusal(SyscallException e) {
+        if (e.errno() == Errno.EINVAL) {
             return ": the kernel does not know this map type (or it is not enabled)";
         }
-        if (errno == Errno.EPERM) {
-            // Seen as root on kernels whose build or security policy withholds a type (arenas on some 6.18 builds).
-            return ": not permitted; it needs CAP_BPF (some types also CAP_SYS_ADMIN or CAP_NET_ADMIN), and where the"
-                    + " process has them, a security module or the kernel's configuration forbids this type";
-        }
-        return "";
+        return e.errno() == Errno.EPERM && e.hint() != null ? ": " + e.hint() : "";
     }
 
     private static FeatureStatus probeMapType(MapType type) {
@@ -263,7 +258,7 @@ public final class Features {
             if (type == MapType.STRUCT_OPS && (e.errno() == Errno.ENOTSUPP || e.errno() == Errno.EOPNOTSUPP)) {
                 return FeatureStatus.yes();
             }
-            return FeatureStatus.no("MAP_CREATE: " + Errno.nameOf(e.errnoNumber()) + mapRefusal(e.errno()));
+            return FeatureStatus.no("MAP_CREATE: " + Errno.nameOf(e.errnoNumber()) + mapRefusal(e));
         } catch (BpfException e) {
             return FeatureStatus.no(e.getMessage());
         } finally {

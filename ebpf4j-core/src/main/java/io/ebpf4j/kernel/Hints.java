@@ -16,7 +16,9 @@ final class Hints {
             return null;
         }
         return switch (e) {
-            case EPERM -> PRIVILEGES;
+            // Some kernels withhold a map type even from root (arenas on some 6.18 builds): say so too.
+            case EPERM -> cmd == BpfCmd.MAP_CREATE ? PRIVILEGES + "; if the process has them already, a security "
+                    + "module or the kernel's configuration forbids this type" : PRIVILEGES;
             case EBADF -> "the file descriptor is closed or is not a BPF object of the kind " + cmd.name() + " needs";
             case EFAULT -> "the kernel could not read a buffer ebpf4j passed: this is a bug in ebpf4j, please report it";
             case ENOMEM -> "the kernel could not allocate memory: make the object smaller or raise the memory cgroup limit";
