@@ -2,6 +2,7 @@ package io.ebpf4j.perf;
 
 import io.ebpf4j.BpfException;
 import io.ebpf4j.KernelAccess;
+import io.ebpf4j.kernel.ThreadAffinity;
 import io.ebpf4j.testing.EventsFixture;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -66,12 +67,15 @@ class PerfBufferKernelTest {
         try (EventsFixture f = EventsFixture.load(4096).sizes(200, 1).target(EventsFixture.PERF)) {
             AtomicLong reported = new AtomicLong();
             try (PerfBuffer pb = PerfBuffer.open(f.map("pb"), PerfBuffer.Options.defaults().withPagesPerCpu(1)
-                    .withLostHandler((cpu, n) -> reported.addAndGet(n)))) {
-                // The test run stays on one CPU: 2,000 samples of 216 bytes into one 4 KiB ring, unread.
+                    .withLostHandler((cpu, n) -> reported.addAndGet(n)));
+                    ThreadAffinity pin = ThreadAffinity.pinHere()) {
+                // Pinned, both test-runs write to one CPU's ring: 2,000 samples of 216 bytes into 4 KiB, unread. The
+                // lost-record report is written only by the next sample that reaches the same ring.
                 f.produce(2000);
                 long[] received = {0};
                 List<Long> seqs = new ArrayList<>();
                 pb.consume((cpu, s) -> {
+                    assertEquals(pin.cpu(), cpu, "a sample from a CPU the test-run was not pinned to");
                     received[0]++;
                     seqs.add(s.get(JAVA_LONG_UNALIGNED, 0));
                     EventsFixture.check(s, s.get(JAVA_LONG_UNALIGNED, 0), false);
