@@ -116,6 +116,66 @@ class PerfBufferKernelTest {
     }
 
     @Test
+    void aReaderThatNeverWaitsKeepsTheRingsOutOfEpollAndItsFirstWaitMissesNothing() throws Exception {
+        try (EventsFixture f = EventsFixture.load(4096).sizes(16, 1).target(EventsFixture.PERF);
+                PerfBuffer pb = PerfBuffer.open(f.map("pb"))) {
+            long[] next = {0};
+            SampleHandler check = (cpu, s) -> EventsFixture.check(s, next[0]++, false);
+            f.produce(50);
+            assertEquals(50, pb.poll(Duration.ZERO, check));
+            assertEquals(0, pb.poll(Duration.ZERO, check));
+            f.produce(5);
+            // Samples are waiting: a poll with a timeout hands them out at once, without joining epoll.
+            assertEquals(5, pb.poll(Duration.ofSeconds(5), check));
+            assertEquals(0, pb.consume(check));
+            assertEquals(0, pb.watchedRings(), "the rings joined the epoll set though no poll waited");
+            // The first wait adds them. The kernel still holds the wake-ups of the 55 samples read above; they must
+            // not end the wait early. Samples produced while it waits wake it.
+            CompletableFuture<Void> producer = CompletableFuture.runAsync(() -> {
+                try {
+                    Thread.sleep(300);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                f.produce(7);
+            });
+            long start = System.nanoTime();
+            int got = pb.poll(Duration.ofSeconds(10), check);
+            long waitedMs = (System.nanoTime() - start) / 1_000_000;
+            producer.get(10, TimeUnit.SECONDS);
+            while (got < 7) {
+                int n = pb.poll(Duration.ofSeconds(5), check);
+                assertTrue(n > 0, "no samples within 5 s after " + got);
+                got += n;
+            }
+            assertTrue(waitedMs >= 250, "the first wait returned after " + waitedMs + " ms, before any sample");
+            assertEquals(pb.cpus().length, pb.watchedRings());
+            // Watched now: samples read by consume() leave their wake-up pending in the kernel. A poll that finds
+            // only that still waits its whole timeout.
+            f.produce(3);
+            assertEquals(3, pb.consume(check));
+            start = System.nanoTime();
+            assertEquals(0, pb.poll(Duration.ofMillis(300), check));
+            waitedMs = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(waitedMs >= 250, "a poll returned after " + waitedMs + " ms with nothing read");
+            assertEquals(65, next[0]);
+            assertEquals(0, pb.lostSamples());
+        }
+    }
+
+    @Test
+    void batchedWakeUpsWatchTheRingsFromTheStart() {
+        try (EventsFixture f = EventsFixture.load(4096).target(EventsFixture.PERF);
+                PerfBuffer wm = PerfBuffer.open(f.map("pb"), PerfBuffer.Options.defaults().withWatermarkBytes(4096))) {
+            assertEquals(wm.cpus().length, wm.watchedRings());
+        }
+        try (EventsFixture f = EventsFixture.load(4096).target(EventsFixture.PERF);
+                PerfBuffer every4 = PerfBuffer.open(f.map("pb"), PerfBuffer.Options.defaults().withWakeupEvents(4))) {
+            assertEquals(every4.cpus().length, every4.watchedRings());
+        }
+    }
+
+    @Test
     void closingWakesAThreadWaitingInPollAndClearsTheMap() throws Exception {
         try (EventsFixture f = EventsFixture.load(4096).target(EventsFixture.PERF)) {
             PerfBuffer pb = PerfBuffer.open(f.map("pb"));
