@@ -129,6 +129,8 @@ public final class PerfBuffer implements AutoCloseable {
      * never waits does not need it. With batched wake-ups they join at open.
      */
     private int watched;
+    /** For tests: runs when a first wait has read the rings and is about to add them to the epoll set. */
+    Runnable beforeWatch;
     private final AtomicLong lost = new AtomicLong();
     private final CloseGate gate;
     /** Records reassembled because they wrapped around a ring's end (for tests). */
@@ -260,7 +262,10 @@ public final class PerfBuffer implements AutoCloseable {
 
     /**
      * Waits up to {@code timeout} for samples on any CPU, then hands every waiting sample of the ready rings to
-     * {@code handler}. Returns the number of samples handed out (0 on timeout), or -1 once closed.
+     * {@code handler}. Returns the number of samples handed out (0 once the timeout has passed), or -1 once closed.
+     * The first poll that has to wait adds the rings to the epoll set (see the class comment); if the kernel
+     * refuses (a {@link io.ebpf4j.SyscallException} from {@code epoll_ctl}, such as ENOSPC when
+     * {@code fs.epoll.max_user_watches} is reached), the buffer stays usable and the next poll tries again.
      */
     public int poll(Duration timeout, SampleHandler handler) {
         Objects.requireNonNull(handler, "handler");
@@ -272,14 +277,21 @@ public final class PerfBuffer implements AutoCloseable {
             }
             if (watched < rings.length) {
                 // No poll has waited yet: read the rings directly; any sample in one would have made it ready.
-                int n = 0;
-                for (CpuRing r : rings) {
-                    n += read(r, handler);
-                }
+                int n = readAll(handler);
                 if (n > 0 || ms == 0) {
                     return n;
                 }
+                if (beforeWatch != null) {
+                    beforeWatch.run();
+                }
                 watch();
+                // Adding a ring takes its pending wake-up, and epoll asks the ring again before it reports it: a
+                // sample that arrived between the read above and the add would wake nobody. Read once more; samples
+                // after the add wake the wait as usual.
+                n = readAll(handler);
+                if (n > 0) {
+                    return n;
+                }
             }
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
             int wait = ms;
@@ -289,16 +301,20 @@ public final class PerfBuffer implements AutoCloseable {
                     return -1;
                 }
                 int n = 0;
+                boolean failed = false;
                 for (int i = 0; i < ready; i++) {
                     long token = epoll.token(i);
                     if (token != Epoll.WAKE_TOKEN) {
                         n += read(rings[(int) token], handler);
+                        failed |= (epoll.mask(i) & (Epoll.EPOLLHUP | Epoll.EPOLLERR)) != 0;
                     }
                 }
                 // A ring can be reported with nothing new in it: the kernel keeps a wake-up pending until epoll
-                // next asks, though consume() (or a poll that did not wait) may have read its samples since.
+                // next asks, though consume() may have read its samples since. Wait on for the rest of the timeout
+                // (after a signal too, which ends a wait with nothing ready), unless a ring reports an error or a
+                // hang-up, which it would report again at once.
                 long left = deadline - System.nanoTime();
-                if (n > 0 || ready == 0 || left <= 0) {
+                if (n > 0 || failed || left <= 0) {
                     return n;
                 }
                 wait = (int) Math.min(ms, (left + NANOS_PER_MILLI - 1) / NANOS_PER_MILLI);
@@ -327,14 +343,18 @@ public final class PerfBuffer implements AutoCloseable {
             if (gate.isClosed()) {
                 return -1;
             }
-            int n = 0;
-            for (CpuRing r : rings) {
-                n += read(r, handler);
-            }
-            return n;
+            return readAll(handler);
         } finally {
             gate.exit();
         }
+    }
+
+    private int readAll(SampleHandler handler) {
+        int n = 0;
+        for (CpuRing r : rings) {
+            n += read(r, handler);
+        }
+        return n;
     }
 
     /**
