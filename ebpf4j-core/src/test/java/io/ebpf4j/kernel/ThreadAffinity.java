@@ -71,6 +71,7 @@ public final class ThreadAffinity implements AutoCloseable {
         }
     }
 
+    @SuppressWarnings("restricted") // libc's affinity calls, with their C signatures
     private static MethodHandle handle(String name, FunctionDescriptor fd) {
         return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), fd);
     }

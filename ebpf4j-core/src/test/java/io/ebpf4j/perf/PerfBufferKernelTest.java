@@ -147,11 +147,14 @@ class PerfBufferKernelTest {
             // The first wait adds them; samples produced while it waits wake it.
             long start = System.nanoTime();
             CompletableFuture<Void> producer = CompletableFuture.runAsync(() -> {
-                try (ThreadAffinity here = ThreadAffinity.pinHere()) {
+                ThreadAffinity here = ThreadAffinity.pinHere();
+                try {
                     Thread.sleep(300);
                     f.produce(7);
                 } catch (InterruptedException e) {
                     throw new IllegalStateException(e);
+                } finally {
+                    here.close();
                 }
             });
             int got = pb.poll(Duration.ofSeconds(10), check);
