@@ -28,8 +28,8 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
  * The perf buffer consumer's cost alone, as {@link RingBufferDrainBenchmark} measures the ring buffer's: before
- * each op a tc program writes 40,000 64-byte samples into a perf buffer of 1,024 pages per CPU (untimed; the test
- * run stays on one CPU, so they land in one ring), then the op is one {@link PerfBuffer#consume(SampleHandler)}
+ * each op a tc program writes 40,000 64-byte samples into a perf buffer of 1,024 pages per CPU (untimed; each ring
+ * holds them all, whichever CPUs the test run runs on), then the op is one {@link PerfBuffer#consume(SampleHandler)}
  * of them all. The score is ns per sample; {@code c/eventbench.c perfDrain} times libbpf's
  * {@code perf_buffer__consume} the same way. The end-to-end {@code perf} benchmark's time is nearly all the
  * producer's (a wake-up per sample); this one shows what the two consumers cost.

@@ -56,7 +56,6 @@ public final class PerfBuffer implements AutoCloseable {
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     /** Headers are read at absolute addresses inside a ring: a constant segment that C2 checks once, not per load. */
     private static final MemorySegment ALL = Sys.ALL_MEMORY;
-    private static final long NANOS_PER_MILLI = TimeUnit.MILLISECONDS.toNanos(1);
 
     /**
      * How the buffer is set up. {@code pagesPerCpu} (a power of two) is each ring's data size in pages;
@@ -317,7 +316,7 @@ public final class PerfBuffer implements AutoCloseable {
                 if (n > 0 || failed || left <= 0) {
                     return n;
                 }
-                wait = (int) Math.min(ms, (left + NANOS_PER_MILLI - 1) / NANOS_PER_MILLI);
+                wait = Epoll.timeoutMillis(Duration.ofNanos(left));
             }
         } finally {
             gate.exit();
@@ -325,8 +324,8 @@ public final class PerfBuffer implements AutoCloseable {
     }
 
     /**
-     * Adds the rings not yet in the epoll set. Adding polls the ring at once, so a sample that arrived since the
-     * caller last read it is reported by the next wait, not missed.
+     * Adds the rings not yet in the epoll set. Adding a ring takes its pending wake-up, so the caller reads the
+     * rings again afterwards; after a failure the next call goes on from the ring that failed.
      */
     private void watch() {
         while (watched < rings.length) {
