@@ -163,13 +163,7 @@ public final class Bpf {
      * {@code s} must be the calling thread's scratch.
      */
     private static int elem(Scratch s, BpfCmd cmd, int mapFd, MemorySegment key, MemorySegment value, long flags) {
-        // Written through the constant all-memory segment: the scratch's own segment would be loaded and checked.
-        final MemorySegment all = Sys.ALL_MEMORY;
-        long a = s.attrAddress;
-        all.set(JAVA_LONG, a + ELEM_MAP_FD, mapFd & 0xffff_ffffL); // map_fd and the padding after it
-        all.set(JAVA_LONG, a + ELEM_KEY, key.address());
-        all.set(JAVA_LONG, a + ELEM_VALUE, value.address());
-        all.set(JAVA_LONG, a + ELEM_FLAGS, flags);
+        long a = fillElem(s, mapFd, key, value, flags);
         long r;
         try {
             r = (long) Libc.SYSCALL3_KEEP2_CRITICAL.invokeExact(s.capture, Libc.SYS_BPF, (long) cmd.number, a, ELEM_SIZE,
@@ -178,6 +172,51 @@ public final class Bpf {
             throw Scratch.rethrow(t);
         }
         return r < 0 ? Libc.errno(s.capture) : 0;
+    }
+
+    /** The same without reading errno: true when the command succeeded. */
+    private static boolean elemQuiet(Scratch s, BpfCmd cmd, int mapFd, MemorySegment key, MemorySegment value,
+                                     long flags) {
+        long a = fillElem(s, mapFd, key, value, flags);
+        long r;
+        try {
+            r = (long) Libc.SYSCALL3_KEEP2_CRITICAL_QUIET.invokeExact(Libc.SYS_BPF, (long) cmd.number, a, ELEM_SIZE,
+                    key, value);
+        } catch (Throwable t) {
+            throw Scratch.rethrow(t);
+        }
+        return r >= 0;
+    }
+
+    /** Writes an element command's attribute into {@code s}; returns its address. */
+    private static long fillElem(Scratch s, int mapFd, MemorySegment key, MemorySegment value, long flags) {
+        // Written through the constant all-memory segment: the scratch's own segment would be loaded and checked.
+        final MemorySegment all = Sys.ALL_MEMORY;
+        long a = s.attrAddress;
+        all.set(JAVA_LONG, a + ELEM_MAP_FD, mapFd & 0xffff_ffffL); // map_fd and the padding after it
+        all.set(JAVA_LONG, a + ELEM_KEY, key.address());
+        all.set(JAVA_LONG, a + ELEM_VALUE, value.address());
+        all.set(JAVA_LONG, a + ELEM_FLAGS, flags);
+        return a;
+    }
+
+    /**
+     * BPF_MAP_LOOKUP_ELEM without errno: true when the key was found. On false the caller does not know why
+     * (usually ENOENT) and repeats the lookup through {@link #mapLookup} to learn it, which is safe because a
+     * lookup changes nothing. Capturing errno calls into the JVM after every system call; on this path that costs
+     * a few tens of nanoseconds of a two-microsecond lookup.
+     */
+    public static boolean mapLookupQuiet(Scratch s, int mapFd, MemorySegment key, MemorySegment value) {
+        return elemQuiet(s, BpfCmd.MAP_LOOKUP_ELEM, mapFd, key, value, 0);
+    }
+
+    /**
+     * BPF_MAP_UPDATE_ELEM without errno: true when the update was made. Only for maps whose failed update changes
+     * nothing (the caller repeats it through {@link #mapUpdate} to learn why); an LRU map, for one, may evict on
+     * an update that then fails.
+     */
+    public static boolean mapUpdateQuiet(Scratch s, int mapFd, MemorySegment key, MemorySegment value, long flags) {
+        return elemQuiet(s, BpfCmd.MAP_UPDATE_ELEM, mapFd, key, value, flags);
     }
 
     /**

@@ -54,6 +54,13 @@ public final class Libc {
     static final MethodHandle SYSCALL3_KEEP2_CRITICAL = handle("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS),
             Linker.Option.firstVariadicArg(1), CAPTURE_ERRNO, Linker.Option.critical(false));
+    /**
+     * The same without errno capture, for callers that repeat a failed call through the capturing handle to learn
+     * why: capturing calls into the JVM after every call, a cost a lookup notices (see {@code Bpf.mapLookupQuiet}).
+     */
+    static final MethodHandle SYSCALL3_KEEP2_CRITICAL_QUIET = handle("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS),
+            Linker.Option.firstVariadicArg(1), Linker.Option.critical(false));
     /** {@code syscall(nr, a, b, c, d, e)} for perf_event_open. */
     static final MethodHandle SYSCALL5 = handle("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),

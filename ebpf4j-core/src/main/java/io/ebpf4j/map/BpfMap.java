@@ -56,6 +56,16 @@ public final class BpfMap implements AutoCloseable {
      * the check below fails and the thread looks its own up.
      */
     private Scratch scratch;
+    /**
+     * Lookups first try the kernel wrapper that does not capture errno ({@link Bpf#mapLookupQuiet}) and repeat a
+     * failed one with capture to learn why. After a miss, this many of the map's next lookups capture at once, so
+     * that a map that is looked up mostly in vain does not pay two system calls per miss: at most one lookup in
+     * this many is made twice. A plain field: racing threads at worst make a few lookups more or fewer loud.
+     */
+    static final int LOUD_LOOKUPS_AFTER_MISS = 1024;
+    private int loudLookups;
+    /** Updates skip errno capture only on maps whose failed update changes nothing (see {@link #update}). */
+    private final boolean quietUpdates;
     private Arena mmapArena;
     private MemorySegment mapping;
 
@@ -73,6 +83,9 @@ public final class BpfMap implements AutoCloseable {
         this.frozen = frozen;
         this.perCpuStride = roundUp8(valueSize);
         this.valueBufferSize = type.isPerCpu() ? perCpuStride * Cpus.possibleCount() : valueSize;
+        // Not LRU maps: their update may evict an element before it fails, and a repeat would evict another.
+        this.quietUpdates = type == MapType.HASH || type == MapType.ARRAY || type == MapType.PERCPU_HASH
+                || type == MapType.PERCPU_ARRAY;
     }
 
     private static int roundUp8(int n) {
@@ -344,7 +357,35 @@ public final class BpfMap implements AutoCloseable {
      * {@code value} is written in place; a heap one is filled from a per-thread buffer.
      */
     public boolean lookup(MemorySegment key, MemorySegment value) {
+        Scratch s = scratch;
+        if (loudLookups == 0 && fitsQuietPath(s, key, value) && !value.isReadOnly()) {
+            boolean found;
+            try {
+                found = Bpf.mapLookupQuiet(s, fdNumber, key, value);
+            } catch (IllegalStateException | WrongThreadException e) {
+                throw refused(e, BpfCmd.MAP_LOOKUP_ELEM.uapiName(), "key", key, "value", value);
+            }
+            if (found) {
+                return true;
+            }
+            loudLookups = LOUD_LOOKUPS_AFTER_MISS;
+        }
         return read(BpfCmd.MAP_LOOKUP_ELEM, checkKey(key), value);
+    }
+
+    /**
+     * Whether a lookup or update can go straight to the kernel: this thread made the map's last call, the map is
+     * open, and the segments are native and of the map's sizes. Anything else takes the long way, which checks,
+     * copies and explains. Kept small: the quiet path is meant to be inlined into the caller.
+     */
+    private boolean fitsQuietPath(Scratch s, MemorySegment key, MemorySegment value) {
+        return s != null && s.isCurrentThread() && !closed && key.byteSize() == keySize
+                && value.byteSize() == valueBufferSize && key.isNative() && value.isNative();
+    }
+
+    /** How many of the next lookups capture errno at once (for tests). */
+    int loudLookups() {
+        return loudLookups;
     }
 
     /**
@@ -355,6 +396,9 @@ public final class BpfMap implements AutoCloseable {
         checkValue(value);
         checkWritable(value, "value", cmd);
         MemorySegment v = value.isNative() ? value : Bpf.scratchValue(valueBufferSize);
+        if (cmd == BpfCmd.MAP_LOOKUP_ELEM && loudLookups > 0) {
+            loudLookups--;
+        }
         int errno;
         try {
             errno = cmd == BpfCmd.MAP_LOOKUP_ELEM ? Bpf.mapLookup(scratch(), liveFd(), key, v, 0)
@@ -384,6 +428,24 @@ public final class BpfMap implements AutoCloseable {
      * {@link io.ebpf4j.SyscallException} with EEXIST; with {@link UpdateFlag#EXIST} a missing one, ENOENT.
      */
     public void update(MemorySegment key, MemorySegment value, UpdateFlag flag) {
+        Scratch s = scratch;
+        // A failed update is an exception, rare enough to pay for a second call that learns the errno.
+        if (quietUpdates && fitsQuietPath(s, key, value)) {
+            boolean done;
+            try {
+                done = Bpf.mapUpdateQuiet(s, fdNumber, key, value, flag.value());
+            } catch (IllegalStateException | WrongThreadException e) {
+                throw refused(e, BpfCmd.MAP_UPDATE_ELEM.uapiName(), "key", key, "value", value);
+            }
+            if (done) {
+                return;
+            }
+        }
+        updateChecked(key, value, flag);
+    }
+
+    /** The long way of {@link #update}: checks and copies, and the errno of a failure. */
+    private void updateChecked(MemorySegment key, MemorySegment value, UpdateFlag flag) {
         MemorySegment k = checkKey(key);
         checkValue(value);
         MemorySegment v = value.isNative() ? value : Bpf.scratchValue(valueBufferSize).copyFrom(value);

@@ -388,6 +388,70 @@ class MapKernelTest {
     }
 
     @Test
+    void theQuietPathAnswersLikeTheLongWay() {
+        // Native segments of the right sizes go to the kernel without errno capture; a failure is repeated with it.
+        try (BpfMap m = BpfMap.create(MapSpec.of(MapType.HASH, 4, 8, 2).withName("quiet"));
+             Arena arena = Arena.ofConfined()) {
+            MemorySegment key = arena.allocate(ValueLayout.JAVA_INT);
+            MemorySegment value = arena.allocate(ValueLayout.JAVA_LONG);
+            key.set(ValueLayout.JAVA_INT, 0, 1);
+            value.set(ValueLayout.JAVA_LONG, 0, 10);
+            m.update(key, value, UpdateFlag.ANY); // the first call takes the long way and remembers this thread
+            value.set(ValueLayout.JAVA_LONG, 0, 11);
+            m.update(key, value, UpdateFlag.ANY);
+            value.set(ValueLayout.JAVA_LONG, 0, 0);
+            assertTrue(m.lookup(key, value));
+            assertEquals(11L, value.get(ValueLayout.JAVA_LONG, 0));
+            assertEquals(0, m.loudLookups());
+
+            SyscallException exists = assertThrows(SyscallException.class,
+                    () -> m.update(key, value, UpdateFlag.NOEXIST));
+            assertEquals(Errno.EEXIST, exists.errno());
+            key.set(ValueLayout.JAVA_INT, 0, 2);
+            m.update(key, value, UpdateFlag.ANY);
+            key.set(ValueLayout.JAVA_INT, 0, 3);
+            SyscallException full = assertThrows(SyscallException.class, () -> m.update(key, value, UpdateFlag.ANY));
+            assertEquals(Errno.E2BIG, full.errno());
+            assertTrue(full.getMessage().contains("full"), full.getMessage());
+
+            // A miss is answered, and the next lookups capture errno at once, so that misses cost one call each.
+            value.set(ValueLayout.JAVA_LONG, 0, -1);
+            assertFalse(m.lookup(key, value));
+            assertEquals(-1L, value.get(ValueLayout.JAVA_LONG, 0));
+            assertEquals(BpfMap.LOUD_LOOKUPS_AFTER_MISS - 1, m.loudLookups());
+            key.set(ValueLayout.JAVA_INT, 0, 1);
+            for (int i = 1; i < BpfMap.LOUD_LOOKUPS_AFTER_MISS; i++) {
+                assertTrue(m.lookup(key, value));
+            }
+            assertEquals(0, m.loudLookups());
+            assertTrue(m.lookup(key, value));
+            assertEquals(0, m.loudLookups());
+            assertEquals(11L, value.get(ValueLayout.JAVA_LONG, 0));
+        }
+        // A lookup that fails for another reason than a missing key says so.
+        try (BpfMap m = BpfMap.create(MapSpec.of(MapType.HASH, 4, 8, 2).withName("wronly").withFlags(MapFlags.WRONLY));
+             Arena arena = Arena.ofConfined()) {
+            MemorySegment key = arena.allocate(ValueLayout.JAVA_INT);
+            MemorySegment value = arena.allocate(ValueLayout.JAVA_LONG);
+            m.update(key, value, UpdateFlag.ANY);
+            m.update(key, value, UpdateFlag.ANY);
+            SyscallException denied = assertThrows(SyscallException.class, () -> m.lookup(key, value));
+            assertEquals(Errno.EPERM, denied.errno());
+        }
+        // So does an update of a frozen map, on the quiet path.
+        try (BpfMap m = BpfMap.create(MapSpec.of(MapType.ARRAY, 4, 8, 2).withName("qfrz"));
+             Arena arena = Arena.ofConfined()) {
+            MemorySegment key = arena.allocate(ValueLayout.JAVA_INT);
+            MemorySegment value = arena.allocate(ValueLayout.JAVA_LONG);
+            m.update(key, value, UpdateFlag.ANY);
+            m.freeze();
+            SyscallException e = assertThrows(SyscallException.class, () -> m.update(key, value, UpdateFlag.ANY));
+            assertEquals(Errno.EPERM, e.errno());
+            assertTrue(e.getMessage().contains("frozen"), e.getMessage());
+        }
+    }
+
+    @Test
     void aClosedMapRefusesElementCalls() {
         BpfMap m = BpfMap.create(MapSpec.of(MapType.HASH, 4, 8, 4).withName("closed"));
         try (Arena arena = Arena.ofConfined()) {
