@@ -31,6 +31,11 @@ import java.util.function.BiConsumer;
  * values as {@link MemorySegment}s (no allocation when they are native) or as byte arrays. Sizes are checked
  * before the system call. Per-CPU maps take and return one slot per possible CPU, each 8-byte aligned.
  * <p>Element operations are safe from many threads; {@link #close()} must not race them.
+ * <p>{@link #lookup(MemorySegment, MemorySegment)} and {@link #update(MemorySegment, MemorySegment, UpdateFlag)}
+ * with native segments of the map's sizes go to the kernel without saving {@code errno}, and repeat a failed
+ * call once, saving it, to learn why: a failed call is two system calls (updates only on hash and array maps and
+ * their per-CPU forms, whose failed update changes nothing). After a miss, the next
+ * 1,024 lookups save {@code errno} at once.
  */
 public final class BpfMap implements AutoCloseable {
     private final Fd fd;
