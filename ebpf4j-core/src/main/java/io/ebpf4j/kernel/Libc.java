@@ -15,8 +15,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * Downcalls into the C library, each capturing {@code errno} right after the call so that the JVM cannot
- * clobber it. Callers pass a capture segment from {@link Scratch}.
+ * Downcalls into the C library. Those that can fail capture {@code errno} right after the call, so that the JVM
+ * cannot clobber it; callers pass a capture segment from {@link Scratch}. The one exception is
+ * {@link #SYSCALL3_KEEP2_CRITICAL_QUIET}, whose callers repeat a failed call through a capturing handle.
  */
 public final class Libc {
     private Libc() {

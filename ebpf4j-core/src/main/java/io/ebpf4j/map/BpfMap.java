@@ -32,10 +32,10 @@ import java.util.function.BiConsumer;
  * before the system call. Per-CPU maps take and return one slot per possible CPU, each 8-byte aligned.
  * <p>Element operations are safe from many threads; {@link #close()} must not race them.
  * <p>{@link #lookup(MemorySegment, MemorySegment)} and {@link #update(MemorySegment, MemorySegment, UpdateFlag)}
- * with native segments of the map's sizes go to the kernel without saving {@code errno}, and repeat a failed
- * call once, saving it, to learn why: a failed call is two system calls (updates only on hash and array maps and
- * their per-CPU forms, whose failed update changes nothing). After a miss, the next
- * 1,024 lookups save {@code errno} at once.
+ * with native segments of the map's sizes, from the thread that made the map's last lookup or update, go to the
+ * kernel without saving {@code errno}, and repeat a failed call once, saving it, to learn why: such a failure
+ * is two system calls. Updates do so only on hash and array maps and their per-CPU forms, whose failed update
+ * changes nothing. After a lookup misses this way, the map's next 1,024 lookups save {@code errno} at once.
  */
 public final class BpfMap implements AutoCloseable {
     private final Fd fd;
@@ -62,10 +62,11 @@ public final class BpfMap implements AutoCloseable {
      */
     private Scratch scratch;
     /**
-     * Lookups first try the kernel wrapper that does not capture errno ({@link Bpf#mapLookupQuiet}) and repeat a
-     * failed one with capture to learn why. After a miss, this many of the map's next lookups capture at once, so
-     * that a map that is looked up mostly in vain does not pay two system calls per miss: at most one lookup in
-     * this many is made twice. A plain field: racing threads at worst make a few lookups more or fewer loud.
+     * Lookups on the quiet path use the kernel wrapper that does not capture errno ({@link Bpf#mapLookupQuiet})
+     * and repeat a failed one with capture to learn why. After such a miss, the map's next this many lookups
+     * capture at once, so that a map looked up mostly in vain pays for one repeated call per this many lookups
+     * instead of one per miss. A plain field, read once per lookup: racing threads at worst make a few lookups
+     * more or fewer loud.
      */
     static final int LOUD_LOOKUPS_AFTER_MISS = 1024;
     private int loudLookups;
@@ -363,7 +364,8 @@ public final class BpfMap implements AutoCloseable {
      */
     public boolean lookup(MemorySegment key, MemorySegment value) {
         Scratch s = scratch;
-        if (loudLookups == 0 && fitsQuietPath(s, key, value) && !value.isReadOnly()) {
+        int loud = loudLookups; // read once: racing threads must not be able to push it below zero
+        if (loud <= 0 && fitsQuietPath(s, key, value) && !value.isReadOnly()) {
             boolean found;
             try {
                 found = Bpf.mapLookupQuiet(s, fdNumber, key, value);
@@ -373,7 +375,9 @@ public final class BpfMap implements AutoCloseable {
             if (found) {
                 return true;
             }
-            loudLookups = LOUD_LOOKUPS_AFTER_MISS;
+            loudLookups = LOUD_LOOKUPS_AFTER_MISS; // counted from the next lookup: this one repeats below
+        } else if (loud > 0) {
+            loudLookups = loud - 1;
         }
         return read(BpfCmd.MAP_LOOKUP_ELEM, checkKey(key), value);
     }
@@ -393,6 +397,11 @@ public final class BpfMap implements AutoCloseable {
         return loudLookups;
     }
 
+    /** Whether updates may take the quiet path (for tests). */
+    boolean takesQuietUpdates() {
+        return quietUpdates;
+    }
+
     /**
      * A command that reads a value ({@code key} already checked, or NULL for keyless maps): into {@code value}
      * in place when it is native, else through the per-thread buffer. False when the kernel says ENOENT.
@@ -401,9 +410,6 @@ public final class BpfMap implements AutoCloseable {
         checkValue(value);
         checkWritable(value, "value", cmd);
         MemorySegment v = value.isNative() ? value : Bpf.scratchValue(valueBufferSize);
-        if (cmd == BpfCmd.MAP_LOOKUP_ELEM && loudLookups > 0) {
-            loudLookups--;
-        }
         int errno;
         try {
             errno = cmd == BpfCmd.MAP_LOOKUP_ELEM ? Bpf.mapLookup(scratch(), liveFd(), key, v, 0)

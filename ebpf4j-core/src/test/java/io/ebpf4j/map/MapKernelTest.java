@@ -403,10 +403,14 @@ class MapKernelTest {
             assertTrue(m.lookup(key, value));
             assertEquals(11L, value.get(ValueLayout.JAVA_LONG, 0));
             assertEquals(0, m.loudLookups());
+            assertTrue(m.takesQuietUpdates());
 
+            value.set(ValueLayout.JAVA_LONG, 0, 99);
             SyscallException exists = assertThrows(SyscallException.class,
                     () -> m.update(key, value, UpdateFlag.NOEXIST));
             assertEquals(Errno.EEXIST, exists.errno());
+            assertTrue(m.lookup(key, value));
+            assertEquals(11L, value.get(ValueLayout.JAVA_LONG, 0)); // the failed update, made twice, changed nothing
             key.set(ValueLayout.JAVA_INT, 0, 2);
             m.update(key, value, UpdateFlag.ANY);
             key.set(ValueLayout.JAVA_INT, 0, 3);
@@ -414,17 +418,21 @@ class MapKernelTest {
             assertEquals(Errno.E2BIG, full.errno());
             assertTrue(full.getMessage().contains("full"), full.getMessage());
 
-            // A miss is answered, and the next lookups capture errno at once, so that misses cost one call each.
+            // A miss is answered; the map's next lookups capture errno at once, so that the misses after it cost
+            // one call each.
             value.set(ValueLayout.JAVA_LONG, 0, -1);
             assertFalse(m.lookup(key, value));
             assertEquals(-1L, value.get(ValueLayout.JAVA_LONG, 0));
+            assertEquals(BpfMap.LOUD_LOOKUPS_AFTER_MISS, m.loudLookups());
+            assertFalse(m.lookup(key, value));
             assertEquals(BpfMap.LOUD_LOOKUPS_AFTER_MISS - 1, m.loudLookups());
             key.set(ValueLayout.JAVA_INT, 0, 1);
             for (int i = 1; i < BpfMap.LOUD_LOOKUPS_AFTER_MISS; i++) {
                 assertTrue(m.lookup(key, value));
             }
             assertEquals(0, m.loudLookups());
-            assertTrue(m.lookup(key, value));
+            value.set(ValueLayout.JAVA_LONG, 0, 0);
+            assertTrue(m.lookup(key, value)); // quiet again
             assertEquals(0, m.loudLookups());
             assertEquals(11L, value.get(ValueLayout.JAVA_LONG, 0));
         }
@@ -437,6 +445,30 @@ class MapKernelTest {
             m.update(key, value, UpdateFlag.ANY);
             SyscallException denied = assertThrows(SyscallException.class, () -> m.lookup(key, value));
             assertEquals(Errno.EPERM, denied.errno());
+        }
+        // Per-CPU values take the quiet path with one slot per possible CPU; LRU maps keep capturing on update.
+        try (BpfMap m = BpfMap.create(MapSpec.of(MapType.PERCPU_ARRAY, 4, 8, 2).withName("qpcpu"));
+             Arena arena = Arena.ofConfined()) {
+            MemorySegment key = arena.allocate(ValueLayout.JAVA_INT);
+            MemorySegment values = arena.allocate(m.valueBufferSize());
+            int cpus = Cpus.possibleCount();
+            for (int c = 0; c < cpus; c++) {
+                values.set(ValueLayout.JAVA_LONG, 8L * c, 100 + c);
+            }
+            key.set(ValueLayout.JAVA_INT, 0, 1);
+            m.update(key, values, UpdateFlag.ANY);
+            m.update(key, values, UpdateFlag.ANY);
+            values.fill((byte) 0);
+            assertTrue(m.lookup(key, values));
+            for (int c = 0; c < cpus; c++) {
+                assertEquals(100L + c, values.get(ValueLayout.JAVA_LONG, 8L * c));
+            }
+            key.set(ValueLayout.JAVA_INT, 0, 2); // out of range: E2BIG, from the repeated call
+            SyscallException e = assertThrows(SyscallException.class, () -> m.update(key, values, UpdateFlag.ANY));
+            assertEquals(Errno.E2BIG, e.errno());
+        }
+        try (BpfMap lru = BpfMap.create(MapSpec.of(MapType.LRU_HASH, 4, 8, 16).withName("qlru"))) {
+            assertFalse(lru.takesQuietUpdates());
         }
         // So does an update of a frozen map, on the quiet path.
         try (BpfMap m = BpfMap.create(MapSpec.of(MapType.ARRAY, 4, 8, 2).withName("qfrz"));
