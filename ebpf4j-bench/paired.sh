@@ -56,3 +56,26 @@ paired_table() {
         done
     done
 }
+
+# paired_round_tag ROUND PAIRS_FILE LINES_BEFORE ROUND_PAIRS: copies the lines a round added to PAIRS_FILE (after
+# its first LINES_BEFORE) to ROUND_PAIRS, prefixed with the round number.
+paired_round_tag() {
+    awk -v r="$1" -v n0="$3" 'NR > n0 { print r, $0 }' "$2" >>"$4"
+}
+
+# paired_rounds ROUND_PAIRS SIDES: for each benchmark and side, the median ratio of each round in turn, so that
+# a round that stands apart from the others shows.
+paired_rounds() {
+    local file=$1 sides=$2 b side r line
+    for b in $(awk '!seen[$2]++ { print $2 }' "$file"); do
+        for side in $sides; do
+            line=""
+            for r in $(awk -v b="$b" -v s="$side" '$2 == b && $3 == s && !seen[$1]++ { print $1 }' "$file"); do
+                line="$line $(awk -v r="$r" -v b="$b" -v s="$side" '$1 == r && $2 == b && $3 == s { print $4 }' "$file" |
+                    paired_summary | awk '{ printf "%.3f", $2 }')"
+            done
+            printf '%-13s %-5s%s
+' "$b" "$side" "$line"
+        done
+    done
+}
