@@ -74,8 +74,7 @@ paired_rounds() {
                 line="$line $(awk -v r="$r" -v b="$b" -v s="$side" '$1 == r && $2 == b && $3 == s { print $4 }' "$file" |
                     paired_summary | awk '{ printf "%.3f", $2 }')"
             done
-            printf '%-13s %-5s%s
-' "$b" "$side" "$line"
+            printf '%-13s %-5s%s\n' "$b" "$side" "$line"
         done
     done
 }
