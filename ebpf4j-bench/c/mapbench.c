@@ -9,12 +9,16 @@
 //
 // With -S (paired mode, see harness.h) it sets up the named benchmarks and serves one-benchmark slices, so that
 // C and Java alternate second by second and the machine's drift shows up in both.
+// With -P PREFIX the two maps are shared through bpffs: <PREFIX>-ops and <PREFIX>-batch are opened when pinned
+// there, else created, filled and pinned (and unpinned again at exit). Every side of a paired run then works on
+// the very same kernel map: where the kernel happened to place a map's memory otherwise differs from map to map.
 //
 // Build: gcc -O2 -o target/mapbench c/mapbench.c -lbpf     (Debian: apt-get install libbpf-dev)
 
 #define _GNU_SOURCE
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +54,50 @@ static int create_hash(const char *name, uint32_t max_entries) {
     if (fd < 0)
         die("bpf_map_create", errno);
     return fd;
+}
+
+// -P: where the shared maps are pinned; the pins this process made, removed at exit.
+static const char *pin_prefix;
+static char made_pins[2][PATH_MAX];
+static int made_pin_count;
+
+static void remove_made_pins(void) {
+    for (int i = 0; i < made_pin_count; i++)
+        unlink(made_pins[i]);
+}
+
+// Opens the shared map <pin_prefix>-<suffix> when it is pinned (returns its fd after checking its shape), or
+// returns -1 with the path stored in `path` for share_pin() once the map is made. Without -P: -1.
+static int share_open(const char *suffix, uint32_t max_entries, char *path) {
+    if (!pin_prefix)
+        return -1;
+    if (snprintf(path, PATH_MAX, "%s-%s", pin_prefix, suffix) >= PATH_MAX)
+        die("-P: path too long", ENAMETOOLONG);
+    int fd = bpf_obj_get(path);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return -1;
+        die(path, errno);
+    }
+    struct bpf_map_info info = {0};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len))
+        die(path, errno);
+    if (info.type != BPF_MAP_TYPE_HASH || info.key_size != sizeof(uint32_t) || info.value_size != sizeof(uint64_t)
+            || info.max_entries != max_entries) {
+        fprintf(stderr, "mapbench: %s is not the hash map this benchmark makes (4-byte key, 8-byte value, %u entries)\n",
+                path, max_entries);
+        exit(1);
+    }
+    return fd;
+}
+
+static void share_pin(int fd, const char *path) {
+    if (!pin_prefix)
+        return;
+    if (bpf_obj_pin(fd, path))
+        die(path, errno);
+    strcpy(made_pins[made_pin_count++], path);
 }
 
 // One step of a benchmark: returns how many units of work it did (ops or entries).
@@ -146,24 +194,31 @@ static void measure(const char *name, const char *unit, step_fn step, void *ctx,
 }
 
 static void ops_setup(struct ops_ctx *c) {
-    c->fd = create_hash("bench_ops", OPS_MAX_ENTRIES);
+    char path[PATH_MAX];
     c->next = 0;
+    c->fd = share_open("ops", OPS_MAX_ENTRIES, path);
+    if (c->fd >= 0) {
+        uint32_t k = OPS_FILLED - 1;
+        uint64_t v;
+        if (bpf_map_lookup_elem(c->fd, &k, &v))
+            die("the shared map lacks its last prefilled key", errno);
+        return;
+    }
+    c->fd = create_hash("bench_ops", OPS_MAX_ENTRIES);
     for (uint32_t k = 0; k < OPS_FILLED; k++) {
         uint64_t v = k;
         if (bpf_map_update_elem(c->fd, &k, &v, BPF_ANY))
             die("prefill", errno);
     }
+    share_pin(c->fd, path);
 }
 
-static void batch_setup(struct batch_ctx *c) {
-    c->fd = create_hash("bench_batch", BATCH_ENTRIES);
-    // Fill with batch updates, as the Java setup does.
+// Fills the batch map with batch updates, as the Java setup does.
+static void batch_fill(int fd) {
     const uint32_t fill = 100000;
     uint32_t *k = malloc(fill * sizeof(*k));
     uint64_t *v = malloc(fill * sizeof(*v));
-    c->keys = malloc(chunk * sizeof(*c->keys));
-    c->values = malloc(chunk * sizeof(*c->values));
-    if (!k || !v || !c->keys || !c->values)
+    if (!k || !v)
         die("malloc", ENOMEM);
     for (uint32_t base = 0; base < BATCH_ENTRIES; base += fill) {
         uint32_t n = BATCH_ENTRIES - base < fill ? BATCH_ENTRIES - base : fill;
@@ -172,11 +227,25 @@ static void batch_setup(struct batch_ctx *c) {
             v[i] = base + i;
         }
         uint32_t count = n;
-        if (bpf_map_update_batch(c->fd, k, v, &count, NULL) || count != n)
+        if (bpf_map_update_batch(fd, k, v, &count, NULL) || count != n)
             die("bpf_map_update_batch", errno);
     }
     free(k);
     free(v);
+}
+
+static void batch_setup(struct batch_ctx *c) {
+    char path[PATH_MAX];
+    c->keys = malloc(chunk * sizeof(*c->keys));
+    c->values = malloc(chunk * sizeof(*c->values));
+    if (!c->keys || !c->values)
+        die("malloc", ENOMEM);
+    c->fd = share_open("batch", BATCH_ENTRIES, path);
+    if (c->fd < 0) {
+        c->fd = create_hash("bench_batch", BATCH_ENTRIES);
+        batch_fill(c->fd);
+        share_pin(c->fd, path);
+    }
     uint64_t seen = walk(c);
     if (seen != BATCH_ENTRIES) {
         fprintf(stderr, "mapbench: a batch walk saw %llu entries, expected %u\n", (unsigned long long)seen,
@@ -209,16 +278,18 @@ static int slice(const char *name, double seconds, void *p, double *value) {
 
 static void usage(void) {
     fprintf(stderr,
-            "usage: mapbench [-w warmup_s] [-i iterations] [-r iteration_s] [-c chunk] [-T] [-S] [lookup|update|batch]...\n"
+            "usage: mapbench [-w warmup_s] [-i iterations] [-r iteration_s] [-c chunk] [-T] [-S] [-P pin_prefix]\n"
+            "                [lookup|update|batch]...\n"
             "  -T  start an idle extra thread first (the process then is multi-threaded, like a JVM)\n"
             "  -S  paired mode: set up, print 'ready', then run '<name> <seconds>' requests read from stdin\n"
+            "  -P  share the maps through bpffs: open <pin_prefix>-ops / -batch when pinned, else make and pin them\n"
             "  with no benchmark names, runs all three\n");
     exit(2);
 }
 
 int main(int argc, char **argv) {
     int opt, threaded = 0, server = 0;
-    while ((opt = getopt(argc, argv, "w:i:r:c:TSh")) != -1) {
+    while ((opt = getopt(argc, argv, "w:i:r:c:TSP:h")) != -1) {
         switch (opt) {
         case 'w': warmup_s = atof(optarg); break;
         case 'i': iterations = atoi(optarg); break;
@@ -226,6 +297,7 @@ int main(int argc, char **argv) {
         case 'c': chunk = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'T': threaded = 1; break;
         case 'S': server = 1; break;
+        case 'P': pin_prefix = optarg; break;
         default: usage();
         }
     }
@@ -233,6 +305,7 @@ int main(int argc, char **argv) {
         usage();
     if (threaded)
         harness_start_idle_thread("mapbench");
+    atexit(remove_made_pins);
     int lookup = 0, update = 0, batch = 0;
     for (int i = optind; i < argc; i++) {
         if (!strcmp(argv[i], "lookup")) lookup = 1;

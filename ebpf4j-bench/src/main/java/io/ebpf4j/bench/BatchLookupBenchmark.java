@@ -22,6 +22,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -54,19 +55,17 @@ public class BatchLookupBenchmark {
     private MemorySegment keys;
     private MemorySegment values;
 
+    /** {@code paired} first: in paired mode the C harness may have made the map this one opens. */
     @Setup
-    public void setup() {
+    public void setup(PairedC paired) {
         arena = Arena.ofConfined();
-        map = BpfMap.create(MapSpec.of(MapType.HASH, Integer.BYTES, Long.BYTES, ENTRIES).withName("bench_batch"));
-        // Fill with batch updates: a million single updates would take a second or more of setup.
-        MemorySegment k = arena.allocate(JAVA_INT, FILL_CHUNK);
-        MemorySegment v = arena.allocate(JAVA_LONG, FILL_CHUNK);
-        for (int base = 0, n; base < ENTRIES; base += n) {
-            n = fillChunk(k, v, base);
-            int done = map.updateBatch(k, v, n, UpdateFlag.ANY);
-            if (done != n) {
-                throw new IllegalStateException("batch update wrote " + done + " of " + n);
-            }
+        Path shared = paired.sharedMap("batch");
+        if (shared != null) {
+            map = BpfMap.openPinned(shared);
+            MapOpsBenchmark.requireShape(map, ENTRIES, shared);
+        } else {
+            map = BpfMap.create(MapSpec.of(MapType.HASH, Integer.BYTES, Long.BYTES, ENTRIES).withName("bench_batch"));
+            fill();
         }
         cursor = new BatchCursor(Integer.BYTES);
         keys = arena.allocate(JAVA_INT, chunk);
@@ -78,6 +77,18 @@ public class BatchLookupBenchmark {
         }
     }
 
+    /** Fills the map with batch updates: a million single updates would take a second or more of setup. */
+    private void fill() {
+        MemorySegment k = arena.allocate(JAVA_INT, FILL_CHUNK);
+        MemorySegment v = arena.allocate(JAVA_LONG, FILL_CHUNK);
+        for (int base = 0, n; base < ENTRIES; base += n) {
+            n = fillChunk(k, v, base);
+            int done = map.updateBatch(k, v, n, UpdateFlag.ANY);
+            if (done != n) {
+                throw new IllegalStateException("batch update wrote " + done + " of " + n);
+            }
+        }
+    }
 
     /** Writes the entries from {@code base} on (key i, value i) into {@code k} and {@code v}; how many. */
     static int fillChunk(MemorySegment k, MemorySegment v, int base) {

@@ -31,6 +31,7 @@ final class Libbpf {
     /** {@code int perf_buffer__poll(struct perf_buffer *pb, int timeout_ms)} */
     final MethodHandle perfBufferPoll;
     private final MethodHandle create;
+    private final MethodHandle objGet;
     private final MethodHandle close;
     private final MethodHandle objectOpen;
     private final MethodHandle objectLoad;
@@ -55,6 +56,7 @@ final class Libbpf {
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
         updateBatch = linker.downcallHandle(lib.findOrThrow("bpf_map_update_batch"),
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+        objGet = linker.downcallHandle(lib.findOrThrow("bpf_obj_get"), FunctionDescriptor.of(JAVA_INT, ADDRESS));
         close = linker.downcallHandle(linker.defaultLookup().findOrThrow("close"),
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT));
         testRun = linker.downcallHandle(lib.findOrThrow("bpf_prog_test_run_opts"),
@@ -85,6 +87,15 @@ final class Libbpf {
                 maxEntries, MemorySegment.NULL);
         if (fd < 0) {
             throw new IllegalStateException("bpf_map_create: " + fd);
+        }
+        return fd;
+    }
+
+    /** {@code bpf_obj_get}: opens what is pinned at {@code path}; its fd. */
+    int objGet(Arena arena, String path) throws Throwable {
+        int fd = (int) objGet.invokeExact(arena.allocateFrom(path));
+        if (fd < 0) {
+            throw new IllegalStateException("bpf_obj_get " + path + ": " + fd);
         }
         return fd;
     }

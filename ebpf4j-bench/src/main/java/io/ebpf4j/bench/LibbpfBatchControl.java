@@ -18,6 +18,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -51,23 +52,20 @@ public class LibbpfBatchControl {
     private MemorySegment keys;
     private MemorySegment values;
 
+    /** {@code paired} first: in paired mode the C harness may have made the map this one opens. */
     @Setup
-    public void setup() throws Throwable {
+    public void setup(PairedC paired) throws Throwable {
         arena = Arena.ofConfined();
         libbpf = new Libbpf(arena);
         lookupBatch = libbpf.lookupBatch;
         int entries = BatchLookupBenchmark.ENTRIES;
-        fd = libbpf.createHash(arena, "bench_batch", Integer.BYTES, Long.BYTES, entries);
-        MemorySegment k = arena.allocate(JAVA_INT, BatchLookupBenchmark.FILL_CHUNK);
-        MemorySegment v = arena.allocate(JAVA_LONG, BatchLookupBenchmark.FILL_CHUNK);
         count = arena.allocate(JAVA_INT);
-        for (int base = 0, n; base < entries; base += n) {
-            n = BatchLookupBenchmark.fillChunk(k, v, base);
-            count.set(JAVA_INT, 0, n);
-            int err = (int) libbpf.updateBatch.invokeExact(fd, k, v, count, MemorySegment.NULL);
-            if (err != 0 || count.get(JAVA_INT, 0) != n) {
-                throw new IllegalStateException("bpf_map_update_batch: " + err);
-            }
+        Path shared = paired.sharedMap("batch");
+        if (shared != null) {
+            fd = libbpf.objGet(arena, shared.toString());
+        } else {
+            fd = libbpf.createHash(arena, "bench_batch", Integer.BYTES, Long.BYTES, entries);
+            fill(entries);
         }
         token = arena.allocate(JAVA_INT);
         keys = arena.allocate(JAVA_INT, chunk);
@@ -75,6 +73,19 @@ public class LibbpfBatchControl {
         long seen = walk();
         if (seen != entries) {
             throw new IllegalStateException("a batch walk saw " + seen + " entries, expected " + entries);
+        }
+    }
+
+    private void fill(int entries) throws Throwable {
+        MemorySegment k = arena.allocate(JAVA_INT, BatchLookupBenchmark.FILL_CHUNK);
+        MemorySegment v = arena.allocate(JAVA_LONG, BatchLookupBenchmark.FILL_CHUNK);
+        for (int base = 0, n; base < entries; base += n) {
+            n = BatchLookupBenchmark.fillChunk(k, v, base);
+            count.set(JAVA_INT, 0, n);
+            int err = (int) libbpf.updateBatch.invokeExact(fd, k, v, count, MemorySegment.NULL);
+            if (err != 0 || count.get(JAVA_INT, 0) != n) {
+                throw new IllegalStateException("bpf_map_update_batch: " + err);
+            }
         }
     }
 

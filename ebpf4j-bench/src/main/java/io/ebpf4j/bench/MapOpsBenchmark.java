@@ -19,6 +19,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -48,18 +49,39 @@ public class MapOpsBenchmark {
     private MemorySegment value;
     private int next;
 
+    /** {@code paired} first: in paired mode the C harness may have made the map this one opens. */
     @Setup
-    public void setup() {
+    public void setup(PairedC paired) {
         arena = Arena.ofConfined();
         key = arena.allocate(JAVA_INT);
         value = arena.allocate(JAVA_LONG);
+        next = 0;
+        Path shared = paired.sharedMap("ops");
+        if (shared != null) {
+            map = BpfMap.openPinned(shared);
+            requireShape(map, MAX_ENTRIES, shared);
+            key.set(JAVA_INT, 0, FILLED - 1);
+            if (!map.lookup(key, value)) {
+                throw new IllegalStateException(shared + " lacks its last prefilled key");
+            }
+            return;
+        }
         map = BpfMap.create(MapSpec.of(MapType.HASH, Integer.BYTES, Long.BYTES, MAX_ENTRIES).withName("bench_ops"));
         for (int i = 0; i < FILLED; i++) {
             key.set(JAVA_INT, 0, i);
             value.set(JAVA_LONG, 0, i);
             map.update(key, value, UpdateFlag.ANY);
         }
-        next = 0;
+    }
+
+    /** Refuses a shared map that is not the hash map the C harness and this class make. */
+    static void requireShape(BpfMap map, int maxEntries, Path where) {
+        if (map.type() != MapType.HASH || map.keySize() != Integer.BYTES || map.valueSize() != Long.BYTES
+                || map.maxEntries() != maxEntries) {
+            throw new IllegalStateException(where + " is a " + map.type() + " map with " + map.keySize() + "-byte keys, "
+                    + map.valueSize() + "-byte values and " + map.maxEntries() + " entries; expected a hash map, 4, 8 and "
+                    + maxEntries);
+        }
     }
 
 

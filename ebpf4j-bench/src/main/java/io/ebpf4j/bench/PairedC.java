@@ -37,15 +37,21 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@value #SIDE_PREFIX}{@code <side>}: the command line (split at spaces) of a C harness in its serving
  *       mode. It prints {@code ready} once set up, then answers each request {@code <name> <seconds>} read from
  *       its stdin with {@code <name> <rate>} after working that long.</li>
+ *   <li>{@value #SHARED}: a bpffs path prefix that the harnesses were given ({@code mapbench -P}): the first
+ *       one makes and pins the benchmark's map there, the others open it, and so does Java
+ *       ({@link #sharedMap}), so that every side works on one kernel map.</li>
  * </ul>
  * Before each JMH iteration every side runs one slice as long as the iteration, and once more after the last
  * one; the run script compares Java's iteration i with the mean of the C slices just before and just after it.
  * A benchmark takes part by taking this state as a parameter; the request name is the benchmark method's name.
+ * A benchmark that opens the shared map takes this state as a parameter of its {@code @Setup} too, so that JMH
+ * starts the harnesses first.
  */
 @State(Scope.Thread)
 public class PairedC {
     static final String OUT = "ebpf4j.bench.pair.out";
     static final String SIDE_PREFIX = "ebpf4j.bench.pair.side.";
+    static final String SHARED = "ebpf4j.bench.pair.shared";
 
     private record Side(String name, Process process, BufferedReader answers, Writer requests) {
     }
@@ -61,6 +67,7 @@ public class PairedC {
     /** Starts the harnesses named by the system properties, set up for this benchmark; nothing when pairing is off. */
     @Setup(Level.Trial)
     public void start(BenchmarkParams params) {
+        CpuPin.pinIfAsked();
         String out = System.getProperty(OUT);
         if (out == null) {
             return;
@@ -99,9 +106,20 @@ public class PairedC {
         }
     }
 
+    /**
+     * Where the harnesses pinned the map named {@code suffix} ({@code <prefix>-<suffix>}) when they share their
+     * maps with Java; {@code null} when they do not (pairing off, or {@value #SHARED} unset).
+     */
+    Path sharedMap(String suffix) {
+        String prefix = System.getProperty(SHARED, "");
+        return sides.isEmpty() || prefix.isBlank() ? null : Path.of(prefix.trim() + "-" + suffix);
+    }
+
     /** Runs one slice on every side, as long as the coming iteration. */
     @Setup(Level.Iteration)
     public void before(IterationParams iteration) {
+        // Again per iteration, in case JMH hands the next iteration to another worker thread.
+        CpuPin.pinIfAsked();
         if (sides.isEmpty()) {
             return;
         }
