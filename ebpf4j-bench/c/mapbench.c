@@ -282,7 +282,8 @@ static void usage(void) {
             "                [lookup|update|batch]...\n"
             "  -T  start an idle extra thread first (the process then is multi-threaded, like a JVM)\n"
             "  -S  paired mode: set up, print 'ready', then run '<name> <seconds>' requests read from stdin\n"
-            "  -P  share the maps through bpffs: open <pin_prefix>-ops / -batch when pinned, else make and pin them\n"
+            "  -P  with -S: share the maps through bpffs: open <pin_prefix>-ops / -batch when pinned, else make\n"
+            "      and pin them (unpinned at exit)\n"
             "  with no benchmark names, runs all three\n");
     exit(2);
 }
@@ -301,7 +302,8 @@ int main(int argc, char **argv) {
         default: usage();
         }
     }
-    if (iterations < 1 || iterations > 64 || chunk < 1 || iteration_s <= 0)
+    // -P keeps maps alive past their benchmark (pinned), which only paired mode expects.
+    if (iterations < 1 || iterations > 64 || chunk < 1 || iteration_s <= 0 || (pin_prefix && !server))
         usage();
     if (threaded)
         harness_start_idle_thread("mapbench");

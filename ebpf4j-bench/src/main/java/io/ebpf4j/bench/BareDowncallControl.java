@@ -72,7 +72,7 @@ public class BareDowncallControl {
     private long attr;
     private int next;
 
-    /** {@code paired} first: in paired mode the C harness may have made the map this one opens. */
+    /** {@code paired} (the C side in paired mode) is set up first: its harness may have made the map opened here. */
     @Setup
     public void setup(PairedC paired) throws Throwable {
         arena = Arena.ofConfined();
@@ -89,13 +89,13 @@ public class BareDowncallControl {
         if (shared == null) {
             for (int i = 0; i < MapOpsBenchmark.FILLED; i++) {
                 next = i;
-                if (update(paired) != 0) {
+                if (update() != 0) {
                     throw new IllegalStateException("BPF_MAP_UPDATE_ELEM failed while filling");
                 }
             }
         }
         next = MapOpsBenchmark.FILLED - 1;
-        if (lookup(paired) != 0) {
+        if (lookup() != 0) {
             throw new IllegalStateException("the map lacks its last prefilled key");
         }
         next = 0;
@@ -108,7 +108,7 @@ public class BareDowncallControl {
     }
 
     @Benchmark
-    public long lookup(PairedC paired) throws Throwable {
+    public long lookup() throws Throwable {
         int k = next;
         buffer.set(JAVA_INT, KEY_AT, k);
         next = (k + 1) & MASK;
@@ -116,7 +116,7 @@ public class BareDowncallControl {
     }
 
     @Benchmark
-    public long update(PairedC paired) throws Throwable {
+    public long update() throws Throwable {
         int k = next;
         buffer.set(JAVA_INT, KEY_AT, k);
         buffer.set(JAVA_LONG, VALUE_AT, k);

@@ -55,7 +55,7 @@ public class BatchLookupBenchmark {
     private MemorySegment keys;
     private MemorySegment values;
 
-    /** {@code paired} first: in paired mode the C harness may have made the map this one opens. */
+    /** {@code paired} (the C side in paired mode) is set up first: its harness may have made the map opened here. */
     @Setup
     public void setup(PairedC paired) {
         arena = Arena.ofConfined();
@@ -107,10 +107,10 @@ public class BatchLookupBenchmark {
         arena.close();
     }
 
-    /** One walk of the whole map; {@code paired} is the C side in paired mode (run-mapbench). */
+    /** One walk of the whole map. */
     @Benchmark
     @OperationsPerInvocation(ENTRIES)
-    public long batch(PairedC paired) {
+    public long batch() {
         return walk();
     }
 

@@ -52,7 +52,7 @@ public class LibbpfBatchControl {
     private MemorySegment keys;
     private MemorySegment values;
 
-    /** {@code paired} first: in paired mode the C harness may have made the map this one opens. */
+    /** {@code paired} (the C side in paired mode) is set up first: its harness may have made the map opened here. */
     @Setup
     public void setup(PairedC paired) throws Throwable {
         arena = Arena.ofConfined();
@@ -97,7 +97,7 @@ public class LibbpfBatchControl {
 
     @Benchmark
     @OperationsPerInvocation(BatchLookupBenchmark.ENTRIES)
-    public long batch(PairedC paired) throws Throwable {
+    public long batch() throws Throwable {
         return walk();
     }
 

@@ -49,7 +49,7 @@ public class LibbpfMapOpsControl {
     private MemorySegment value;
     private int next;
 
-    /** {@code paired} first: in paired mode the C harness may have made the map this one opens. */
+    /** {@code paired} (the C side in paired mode) is set up first: its harness may have made the map opened here. */
     @Setup
     public void setup(PairedC paired) throws Throwable {
         arena = Arena.ofConfined();
@@ -87,14 +87,14 @@ public class LibbpfMapOpsControl {
     }
 
     @Benchmark
-    public int lookup(PairedC paired) throws Throwable {
+    public int lookup() throws Throwable {
         key.set(JAVA_INT, 0, next);
         next = (next + 1) & MASK;
         return (int) lookupElem.invokeExact(fd, key, value);
     }
 
     @Benchmark
-    public int update(PairedC paired) throws Throwable {
+    public int update() throws Throwable {
         int k = next;
         key.set(JAVA_INT, 0, k);
         value.set(JAVA_LONG, 0, k);

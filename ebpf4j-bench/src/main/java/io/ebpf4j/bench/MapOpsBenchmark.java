@@ -49,7 +49,7 @@ public class MapOpsBenchmark {
     private MemorySegment value;
     private int next;
 
-    /** {@code paired} first: in paired mode the C harness may have made the map this one opens. */
+    /** {@code paired} (the C side in paired mode) is set up first: its harness may have made the map opened here. */
     @Setup
     public void setup(PairedC paired) {
         arena = Arena.ofConfined();
@@ -92,14 +92,14 @@ public class MapOpsBenchmark {
     }
 
     @Benchmark
-    public boolean lookup(PairedC paired) {
+    public boolean lookup() {
         key.set(JAVA_INT, 0, next);
         next = (next + 1) & MASK;
         return map.lookup(key, value);
     }
 
     @Benchmark
-    public void update(PairedC paired) {
+    public void update() {
         int k = next;
         key.set(JAVA_INT, 0, k);
         value.set(JAVA_LONG, 0, k);

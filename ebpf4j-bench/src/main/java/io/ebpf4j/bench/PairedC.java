@@ -43,9 +43,9 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  * Before each JMH iteration every side runs one slice as long as the iteration, and once more after the last
  * one; the run script compares Java's iteration i with the mean of the C slices just before and just after it.
- * A benchmark takes part by taking this state as a parameter; the request name is the benchmark method's name.
- * A benchmark that opens the shared map takes this state as a parameter of its {@code @Setup} too, so that JMH
- * starts the harnesses first.
+ * A benchmark takes part by taking this state as a parameter, either of the benchmark method or, when it opens
+ * the shared map, of its {@code @Setup} (JMH then starts the harnesses first). Never both: JMH would make two
+ * instances, each with its own harnesses. The request name is the benchmark method's name.
  */
 @State(Scope.Thread)
 public class PairedC {
