@@ -6,6 +6,7 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -17,6 +18,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 final class Libbpf {
     private static final int BPF_MAP_TYPE_HASH = 1;
+    private static final long BPF_ANY = 0;
 
     /** {@code int bpf_map_lookup_elem(int fd, const void *key, void *value)} */
     final MethodHandle lookupElem;
@@ -87,6 +89,37 @@ final class Libbpf {
                 maxEntries, MemorySegment.NULL);
         if (fd < 0) {
             throw new IllegalStateException("bpf_map_create: " + fd);
+        }
+        return fd;
+    }
+
+    /**
+     * The map of the single-element benchmarks, as {@code c/mapbench.c} makes it: the one the C harness shares
+     * when {@code paired} names it, checked by a lookup of its last prefilled key; else a new one, filled. Its fd.
+     */
+    int opsMap(Arena arena, PairedC paired) throws Throwable {
+        MemorySegment key = arena.allocate(JAVA_INT);
+        MemorySegment value = arena.allocate(JAVA_LONG);
+        Path shared = paired.sharedMap("ops");
+        if (shared != null) {
+            int fd = objGet(arena, shared.toString());
+            key.set(JAVA_INT, 0, MapOpsBenchmark.FILLED - 1);
+            int err = (int) lookupElem.invokeExact(fd, key, value);
+            if (err != 0) {
+                close(fd);
+                throw new IllegalStateException(shared + " lacks its last prefilled key: " + err);
+            }
+            return fd;
+        }
+        int fd = createHash(arena, "bench_ops", Integer.BYTES, Long.BYTES, MapOpsBenchmark.MAX_ENTRIES);
+        for (int i = 0; i < MapOpsBenchmark.FILLED; i++) {
+            key.set(JAVA_INT, 0, i);
+            value.set(JAVA_LONG, 0, i);
+            int err = (int) updateElem.invokeExact(fd, key, value, BPF_ANY);
+            if (err != 0) {
+                close(fd);
+                throw new IllegalStateException("bpf_map_update_elem: " + err);
+            }
         }
         return fd;
     }

@@ -16,7 +16,6 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -56,28 +55,10 @@ public class LibbpfMapOpsControl {
         libbpf = new Libbpf(arena);
         lookupElem = libbpf.lookupElem;
         updateElem = libbpf.updateElem;
+        fd = libbpf.opsMap(arena, paired);
         key = arena.allocate(JAVA_INT);
         value = arena.allocate(JAVA_LONG);
         next = 0;
-        Path shared = paired.sharedMap("ops");
-        if (shared != null) {
-            fd = libbpf.objGet(arena, shared.toString());
-            key.set(JAVA_INT, 0, MapOpsBenchmark.FILLED - 1);
-            int err = (int) lookupElem.invokeExact(fd, key, value);
-            if (err != 0) {
-                throw new IllegalStateException(shared + " lacks its last prefilled key: " + err);
-            }
-            return;
-        }
-        fd = libbpf.createHash(arena, "bench_ops", Integer.BYTES, Long.BYTES, MapOpsBenchmark.MAX_ENTRIES);
-        for (int i = 0; i < MapOpsBenchmark.FILLED; i++) {
-            key.set(JAVA_INT, 0, i);
-            value.set(JAVA_LONG, 0, i);
-            int err = (int) updateElem.invokeExact(fd, key, value, BPF_ANY);
-            if (err != 0) {
-                throw new IllegalStateException("bpf_map_update_elem: " + err);
-            }
-        }
     }
 
     @TearDown
