@@ -78,3 +78,23 @@ paired_rounds() {
         done
     done
 }
+
+# paired_round_spread ROUND_PAIRS SIDES: for each benchmark and side, the median of the round medians and their
+# range. Pairs within a round share one JVM and one C process each, and a process's speed depends on where its
+# memory and code happened to land (a few percent either way here), so the rounds, not the pairs, are the
+# independent samples: this is the figure to trust when the rounds disagree.
+paired_round_spread() {
+    local file=$1 sides=$2 b side r
+    printf '%-13s %-5s %6s %8s %17s\n' benchmark vs rounds median 'lowest..highest'
+    for b in $(awk '!seen[$2]++ { print $2 }' "$file"); do
+        for side in $sides; do
+            for r in $(awk -v b="$b" -v s="$side" '$2 == b && $3 == s && !seen[$1]++ { print $1 }' "$file"); do
+                awk -v r="$r" -v b="$b" -v s="$side" '$1 == r && $2 == b && $3 == s { print $4 }' "$file" |
+                    paired_summary | awk '{ print $2 }'
+            done | sort -g | awk -v b="$b" -v s="$side" '{ v[NR] = $1 } END {
+                if (NR == 0) exit
+                med = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+                printf "%-13s %-5s %6d %8.3f %8.3f..%-7.3f\n", b, s, NR, med, v[1], v[NR] }'
+        done
+    done
+}
