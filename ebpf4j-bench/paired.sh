@@ -63,18 +63,22 @@ paired_round_tag() {
     awk -v r="$1" -v n0="$3" 'NR > n0 { print r, $0 }' "$2" >>"$4"
 }
 
+# paired_round_medians ROUND_PAIRS BENCH SIDE: the median ratio of each round in turn, one per line.
+paired_round_medians() {
+    local file=$1 b=$2 side=$3 r
+    for r in $(awk -v b="$b" -v s="$side" '$2 == b && $3 == s && !seen[$1]++ { print $1 }' "$file"); do
+        awk -v r="$r" -v b="$b" -v s="$side" '$1 == r && $2 == b && $3 == s { print $4 }' "$file" |
+            paired_summary | awk '{ printf "%.3f\n", $2 }'
+    done
+}
+
 # paired_rounds ROUND_PAIRS SIDES: for each benchmark and side, the median ratio of each round in turn, so that
 # a round that stands apart from the others shows.
 paired_rounds() {
-    local file=$1 sides=$2 b side r line
+    local file=$1 sides=$2 b side
     for b in $(awk '!seen[$2]++ { print $2 }' "$file"); do
         for side in $sides; do
-            line=""
-            for r in $(awk -v b="$b" -v s="$side" '$2 == b && $3 == s && !seen[$1]++ { print $1 }' "$file"); do
-                line="$line $(awk -v r="$r" -v b="$b" -v s="$side" '$1 == r && $2 == b && $3 == s { print $4 }' "$file" |
-                    paired_summary | awk '{ printf "%.3f", $2 }')"
-            done
-            printf '%-13s %-5s%s\n' "$b" "$side" "$line"
+            printf '%-13s %-5s %s\n' "$b" "$side" "$(paired_round_medians "$file" "$b" "$side" | paste -sd' ' -)"
         done
     done
 }
@@ -84,14 +88,11 @@ paired_rounds() {
 # memory and code happened to land (a few percent either way here), so the rounds, not the pairs, are the
 # independent samples: this is the figure to trust when the rounds disagree.
 paired_round_spread() {
-    local file=$1 sides=$2 b side r
+    local file=$1 sides=$2 b side
     printf '%-13s %-5s %6s %8s %17s\n' benchmark vs rounds median 'lowest..highest'
     for b in $(awk '!seen[$2]++ { print $2 }' "$file"); do
         for side in $sides; do
-            for r in $(awk -v b="$b" -v s="$side" '$2 == b && $3 == s && !seen[$1]++ { print $1 }' "$file"); do
-                awk -v r="$r" -v b="$b" -v s="$side" '$1 == r && $2 == b && $3 == s { print $4 }' "$file" |
-                    paired_summary | awk '{ print $2 }'
-            done | sort -g | awk -v b="$b" -v s="$side" '{ v[NR] = $1 } END {
+            paired_round_medians "$file" "$b" "$side" | sort -g | awk -v b="$b" -v s="$side" '{ v[NR] = $1 } END {
                 if (NR == 0) exit
                 med = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
                 printf "%-13s %-5s %6d %8.3f %8.3f..%-7.3f\n", b, s, NR, med, v[1], v[NR] }'
