@@ -4,6 +4,7 @@ import io.ebpf4j.kernel.CString;
 import io.ebpf4j.BpfException;
 import io.ebpf4j.Errno;
 import io.ebpf4j.SizeMismatchException;
+import io.ebpf4j.SyscallException;
 import io.ebpf4j.kernel.Attr;
 import io.ebpf4j.kernel.Bpf;
 import io.ebpf4j.kernel.BpfCmd;
@@ -736,6 +737,165 @@ public final class BpfMap implements AutoCloseable {
         return batch(BpfCmd.MAP_DELETE_BATCH, null, keys, null, count, 0);
     }
 
+    // ---- the whole map ----
+
+    /** How {@link #lookupAll} read the map: in the kernel, by batches, or key by key. */
+    enum WalkMethod { KERNEL_WALK, BATCH, KEYS }
+
+    /** The kernel walk of {@link #lookupAll}, made on its first call; guarded by {@code this}. */
+    private MapWalk walk;
+    /** Why {@link #lookupAll} does not walk this map in the kernel, once a load was refused; else null. */
+    private String walkRefused;
+    /** How the last {@link #lookupAll} read the map (for tests). */
+    volatile WalkMethod lastWalkMethod;
+
+    /** Why the kernel refused the walk program for this map, or null (for tests and diagnostics). */
+    synchronized String walkRefused() {
+        return walkRefused;
+    }
+
+    /**
+     * Reads every element of the map: keys into {@code keys} and values into {@code values}, packed as
+     * {@link #lookupBatch} packs them ({@code keySize} and {@link #valueBufferSize()} bytes apart), and returns
+     * how many there are. The buffers need room for every element the map holds ({@link #maxEntries()} of them
+     * at most); heap and native segments both work.
+     * <p>Hash, LRU hash and array maps whose values hold no special field ({@code bpf_spin_lock}, timers, kptrs,
+     * ...) are read in one system call: on the first call ebpf4j loads a small syscall program that walks the
+     * map in the kernel ({@code bpf_for_each_map_elem}) into two memory-mapped arrays, kept until the map is
+     * closed (about {@code maxEntries × (keySize + valueSize)} bytes of kernel memory; maps of up to
+     * 4,194,304 entries). Every other map, or where the kernel refuses that program (it needs CAP_BPF and
+     * CAP_PERFMON, Linux 5.14+), is read with {@code BPF_MAP_LOOKUP_BATCH}, or key by key when the map has no
+     * batch operations. As with batches, elements changed during the walk may be seen old or new.
+     *
+     * @return the number of elements read
+     * @throws SizeMismatchException if the buffers have no room for all of the map's elements (it says how many
+     *         there are); the map is unchanged
+     */
+    public synchronized int lookupAll(MemorySegment keys, MemorySegment values) {
+        checkWritable(keys, "keys", BpfCmd.MAP_LOOKUP_BATCH);
+        checkWritable(values, "values", BpfCmd.MAP_LOOKUP_BATCH);
+        long room = Math.min(keys.byteSize() / keySize, values.byteSize() / valueBufferSize);
+        MapWalk w = kernelWalk(room);
+        if (w != null) {
+            long total = w.walk(keys, values, room, keySize, valueSize, describe(name, type));
+            if (total <= room && total <= w.capacity) {
+                lastWalkMethod = WalkMethod.KERNEL_WALK;
+                return (int) total;
+            }
+            if (total > room) {
+                throw tooMany(keys, values, total);
+            }
+        }
+        return lookupAllByBatch(keys, values, room);
+    }
+
+    /** The kernel walk with room for {@code room} elements (or all the map can hold), or null where there is none. */
+    private MapWalk kernelWalk(long room) {
+        if (walkRefused != null || !MapWalk.suits(type, keySize, valueSize, maxEntries, flags)) {
+            return null;
+        }
+        int want = (int) Math.max(1, Math.min(room, maxEntries));
+        if (walk != null && walk.capacity >= want) {
+            return walk;
+        }
+        if (walk != null) {
+            walk.close();
+            walk = null;
+        }
+        try {
+            walk = MapWalk.load(this, want);
+        } catch (BpfException e) {
+            walkRefused = e.getMessage();
+        }
+        return walk;
+    }
+
+    private SizeMismatchException tooMany(MemorySegment keys, MemorySegment values, long total) {
+        String what = " buffer passed to lookupAll on " + describe(name, type) + ", which holds " + total
+                + " elements,";
+        return keys.byteSize() < total * keySize
+                ? new SizeMismatchException("the keys" + what, total * keySize, keys.byteSize())
+                : new SizeMismatchException("the values" + what, total * valueBufferSize, values.byteSize());
+    }
+
+    private int lookupAllByBatch(MemorySegment keys, MemorySegment values, long room) {
+        try (Arena arena = Arena.ofConfined(); BatchCursor cursor = new BatchCursor(keySize)) {
+            // The kernel writes batches into native memory only: stage heap buffers.
+            MemorySegment k = keys.isNative() ? keys : arena.allocate(room * keySize, 8);
+            MemorySegment v = values.isNative() ? values : arena.allocate(room * valueBufferSize, 8);
+            long n = 0;
+            WalkMethod method = WalkMethod.BATCH;
+            try {
+                while (!cursor.isDone() && n < room) {
+                    n += lookupBatch(cursor, k.asSlice(n * keySize), v.asSlice(n * valueBufferSize),
+                            (int) Math.min(room - n, Integer.MAX_VALUE));
+                }
+                // Out of room before the end: there may be more, and then the caller must hear how many.
+                long more = cursor.isDone() ? 0 : countRest(cursor);
+                if (more > 0) {
+                    throw tooMany(keys, values, n + more);
+                }
+            } catch (SyscallException e) {
+                if (e.errnoNumber() == Errno.ENOSPC.number()) {
+                    // A hash bucket holds more elements than there is room left for.
+                    throw tooMany(keys, values, n + countRest(cursor));
+                }
+                if (n > 0 || !batchUnsupported(e.errnoNumber())) {
+                    throw e;
+                }
+                n = lookupAllByKeys(k, v, room);
+                method = WalkMethod.KEYS;
+            }
+            lastWalkMethod = method;
+            if (k != keys) {
+                MemorySegment.copy(k, 0, keys, 0, n * keySize);
+                MemorySegment.copy(v, 0, values, 0, n * valueBufferSize);
+            }
+            return (int) n;
+        }
+    }
+
+    private static boolean batchUnsupported(int errno) {
+        return errno == Errno.EINVAL.number() || errno == Errno.ENOTSUPP.number()
+                || errno == Errno.EOPNOTSUPP.number();
+    }
+
+    /** Counts the elements a batch walk has not read yet, reading them into a scratch buffer. */
+    private long countRest(BatchCursor cursor) {
+        int chunk = 4096;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment k = arena.allocate((long) chunk * keySize, 8);
+            MemorySegment v = arena.allocate((long) chunk * valueBufferSize, 8);
+            long n = 0;
+            while (!cursor.isDone()) {
+                n += lookupBatch(cursor, k, v, chunk);
+            }
+            return n;
+        }
+    }
+
+    private long lookupAllByKeys(MemorySegment keys, MemorySegment values, long room) {
+        long n = 0;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment key = arena.allocate(keySize, 8);
+            MemorySegment value = arena.allocate(valueBufferSize, 8);
+            for (boolean more = nextKey(null, key); more; more = nextKey(key, key)) {
+                if (!lookup(key, value)) {
+                    continue;
+                }
+                if (n < room) {
+                    MemorySegment.copy(key, 0, keys, n * keySize, keySize);
+                    MemorySegment.copy(value, 0, values, n * valueBufferSize, valueBufferSize);
+                }
+                n++;
+            }
+        }
+        if (n > room) {
+            throw tooMany(keys, values, n);
+        }
+        return n;
+    }
+
     // ---- freeze, mmap, pin ----
 
     /** Makes the map read-only for user space (programs can still write unless created RDONLY_PROG). */
@@ -788,6 +948,10 @@ public final class BpfMap implements AutoCloseable {
     @Override
     public synchronized void close() {
         closed = true;
+        if (walk != null) {
+            walk.close();
+            walk = null;
+        }
         if (mmapArena != null) {
             mmapArena.close();
             mmapArena = null;

@@ -1,0 +1,256 @@
+package io.ebpf4j.map;
+
+import io.ebpf4j.KernelAccess;
+import io.ebpf4j.SizeMismatchException;
+import io.ebpf4j.kernel.Cpus;
+import io.ebpf4j.object.BpfObject;
+import io.ebpf4j.object.ObjectSpec;
+import io.ebpf4j.testing.BpfC;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@link BpfMap#lookupAll}: the kernel walk, its fallbacks to batches and to keys, and its errors. */
+class LookupAllKernelTest {
+    @BeforeAll
+    static void kernel() {
+        KernelAccess.assume();
+    }
+
+    private static void fill(BpfMap m, int n, long mul) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment k = a.allocate(m.keySize());
+            MemorySegment v = a.allocate(m.valueBufferSize());
+            for (int i = 0; i < n; i++) {
+                k.set(JAVA_INT, 0, i);
+                for (int c = 0; c < m.cpuSlots(); c++) {
+                    v.set(JAVA_LONG, (long) c * ((m.valueSize() + 7) & ~7), i * mul + c);
+                }
+                m.update(k, v);
+            }
+        }
+    }
+
+    /** Reads the map with lookupAll into exactly-sized native buffers; key → first 8 bytes of the value. */
+    private static Map<Integer, Long> readAll(BpfMap m, int room) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment keys = a.allocate((long) room * m.keySize());
+            MemorySegment values = a.allocate((long) room * m.valueBufferSize());
+            int n = m.lookupAll(keys, values);
+            Map<Integer, Long> out = new HashMap<>();
+            for (int i = 0; i < n; i++) {
+                out.put(keys.get(JAVA_INT, (long) i * m.keySize()),
+                        values.get(JAVA_LONG, (long) i * m.valueBufferSize()));
+            }
+            assertEquals(n, out.size(), "every key once");
+            return out;
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"HASH", "LRU_HASH"})
+    void hashMapsAreWalkedInTheKernel(String typeName) {
+        MapType type = MapType.valueOf(typeName);
+        try (BpfMap m = BpfMap.create(MapSpec.of(type, 4, 8, 20_000).withName("walk_hash"))) {
+            fill(m, 10_000, 3);
+            Map<Integer, Long> got = readAll(m, 20_000);
+            assertEquals(BpfMap.WalkMethod.KERNEL_WALK, m.lastWalkMethod, m::walkRefused);
+            assertEquals(10_000, got.size());
+            for (int i = 0; i < 10_000; i++) {
+                assertEquals(i * 3L, got.get(i), "key " + i);
+            }
+            // Changes show in the next walk (the walk's arrays are reused, not stale).
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment k = a.allocate(4);
+                k.set(JAVA_INT, 0, 7);
+                assertTrue(m.delete(k));
+            }
+            Map<Integer, Long> again = readAll(m, 20_000);
+            assertEquals(9_999, again.size());
+            assertTrue(!again.containsKey(7));
+        }
+    }
+
+    @Test
+    void anArrayGivesEveryIndexAndAnEmptyHashNothing() {
+        try (BpfMap arr = BpfMap.create(MapSpec.of(MapType.ARRAY, 4, 8, 1000).withName("walk_arr"));
+             BpfMap empty = BpfMap.create(MapSpec.of(MapType.HASH, 4, 8, 100).withName("walk_empty"))) {
+            fill(arr, 500, 5);
+            Map<Integer, Long> got = readAll(arr, 1000);
+            assertEquals(BpfMap.WalkMethod.KERNEL_WALK, arr.lastWalkMethod);
+            assertEquals(1000, got.size());
+            for (int i = 0; i < 1000; i++) {
+                assertEquals(i < 500 ? i * 5L : 0L, got.get(i), "index " + i);
+            }
+            assertEquals(0, readAll(empty, 100).size());
+            assertEquals(BpfMap.WalkMethod.KERNEL_WALK, empty.lastWalkMethod);
+        }
+    }
+
+    @Test
+    void oddSizesAndHeapBuffersComeBackByteForByte() {
+        int keySize = 6;
+        int valueSize = 13;
+        int n = 1500; // three output slots' worth and a part
+        try (BpfMap m = BpfMap.create(MapSpec.of(MapType.HASH, keySize, valueSize, 2000).withName("walk_odd"))) {
+            Map<String, byte[]> want = new HashMap<>();
+            for (int i = 0; i < n; i++) {
+                byte[] k = new byte[keySize];
+                byte[] v = new byte[valueSize];
+                for (int b = 0; b < 4; b++) {
+                    k[b] = (byte) (b * 7 + 1);
+                }
+                k[4] = (byte) i;
+                k[5] = (byte) (i >> 8);
+                for (int b = 0; b < valueSize; b++) {
+                    v[b] = (byte) (i * 31 + b);
+                }
+                m.update(k, v);
+                want.put(java.util.HexFormat.of().formatHex(k), v);
+            }
+            byte[] keys = new byte[2000 * keySize];
+            byte[] values = new byte[2000 * valueSize];
+            int got = m.lookupAll(MemorySegment.ofArray(keys), MemorySegment.ofArray(values));
+            assertEquals(BpfMap.WalkMethod.KERNEL_WALK, m.lastWalkMethod, m::walkRefused);
+            assertEquals(want.size(), got);
+            for (int i = 0; i < got; i++) {
+                byte[] k = java.util.Arrays.copyOfRange(keys, i * keySize, (i + 1) * keySize);
+                byte[] v = java.util.Arrays.copyOfRange(values, i * valueSize, (i + 1) * valueSize);
+                assertArrayEquals(want.get(java.util.HexFormat.of().formatHex(k)), v, "element " + i);
+            }
+        }
+    }
+
+    @Test
+    void tooSmallBuffersSayHowManyThereAreWhicheverWayTheMapIsRead() {
+        try (BpfMap hash = BpfMap.create(MapSpec.of(MapType.HASH, 4, 8, 1000).withName("walk_small"));
+             BpfMap percpu = BpfMap.create(MapSpec.of(MapType.PERCPU_HASH, 4, 8, 1000).withName("walk_pc_small"));
+             Arena a = Arena.ofConfined()) {
+            fill(hash, 300, 1);
+            fill(percpu, 300, 1);
+            for (BpfMap m : new BpfMap[]{hash, percpu}) {
+                MemorySegment keys = a.allocate(100L * m.keySize());
+                MemorySegment values = a.allocate(1000L * m.valueBufferSize());
+                SizeMismatchException e = assertThrows(SizeMismatchException.class, () -> m.lookupAll(keys, values));
+                assertEquals(300L * m.keySize(), e.expected(), e.getMessage());
+                assertTrue(e.getMessage().contains("holds 300 elements"), e.getMessage());
+                assertTrue(e.getMessage().contains("keys buffer"), e.getMessage());
+                // Room for all of them after all: the same map reads in full (the walk grows its arrays).
+                assertEquals(300, readAll(m, 300).size());
+            }
+            assertEquals(BpfMap.WalkMethod.KERNEL_WALK, hash.lastWalkMethod);
+            assertEquals(BpfMap.WalkMethod.BATCH, percpu.lastWalkMethod);
+        }
+    }
+
+    @Test
+    void perCpuMapsAreReadByBatchesWithEveryCpusValue() {
+        int cpus = Cpus.possibleCount();
+        try (BpfMap m = BpfMap.create(MapSpec.of(MapType.PERCPU_HASH, 4, 8, 5000).withName("walk_pc"));
+             Arena a = Arena.ofConfined()) {
+            fill(m, 3000, 10);
+            MemorySegment keys = a.allocate(5000L * 4);
+            MemorySegment values = a.allocate(5000L * m.valueBufferSize());
+            assertEquals(3000, m.lookupAll(keys, values));
+            assertEquals(BpfMap.WalkMethod.BATCH, m.lastWalkMethod);
+            for (int i = 0; i < 3000; i++) {
+                int key = keys.get(JAVA_INT, i * 4L);
+                for (int c = 0; c < cpus; c++) {
+                    assertEquals(key * 10L + c, values.get(JAVA_LONG, (long) i * m.valueBufferSize() + c * 8L));
+                }
+            }
+        }
+    }
+
+    @Test
+    void aMapWithoutBatchOperationsIsReadKeyByKey() {
+        // An LPM trie answers BPF_MAP_LOOKUP_BATCH with EINVAL on this kernel line; it still has keys.
+        try (BpfMap m = BpfMap.create(MapSpec.of(MapType.LPM_TRIE, 8, 8, 16).withFlags(MapFlags.NO_PREALLOC)
+                .withName("walk_lpm"));
+             Arena a = Arena.ofConfined()) {
+            for (int i = 0; i < 5; i++) {
+                byte[] key = {32, 0, 0, 0, 10, 0, 0, (byte) i};
+                byte[] value = new byte[8];
+                value[0] = (byte) (i + 1);
+                m.update(key, value);
+            }
+            MemorySegment keys = a.allocate(16L * 8);
+            MemorySegment values = a.allocate(16L * 8);
+            assertEquals(5, m.lookupAll(keys, values));
+            assertTrue(m.lastWalkMethod == BpfMap.WalkMethod.KEYS || m.lastWalkMethod == BpfMap.WalkMethod.BATCH,
+                    "not walked in the kernel: " + m.lastWalkMethod);
+            for (int i = 0; i < 5; i++) {
+                assertEquals(keys.get(JAVA_BYTE, i * 8L + 7) + 1, values.get(JAVA_BYTE, i * 8L));
+            }
+            SizeMismatchException e = assertThrows(SizeMismatchException.class,
+                    () -> m.lookupAll(keys.asSlice(0, 16), values));
+            assertTrue(e.getMessage().contains("holds 5 elements"), e.getMessage());
+        }
+    }
+
+    @Test
+    void valuesWithSpecialFieldsAreNeverCopiedByTheWalk() {
+        try (BpfObject obj = BpfObject.load(ObjectSpec.read(BpfC.object("walk_maps")));
+             Arena a = Arena.ofConfined()) {
+            Map<String, String> field = Map.of("with_lock", "bpf_spin_lock", "with_timer", "bpf_timer",
+                    "with_kptr", "kptr");
+            for (String name : field.keySet()) {
+                BpfMap m = obj.map(name);
+                byte[] key = {1, 0, 0, 0};
+                m.update(key, new byte[m.valueSize()]);
+                MemorySegment keys = a.allocate(64L * m.keySize());
+                MemorySegment values = a.allocate(64L * m.valueBufferSize());
+                assertEquals(1, m.lookupAll(keys, values), name);
+                assertEquals(BpfMap.WalkMethod.BATCH, m.lastWalkMethod,
+                        name + ": the verifier refuses the walk over its special field");
+                assertTrue(m.walkRefused().contains(field.get(name)), m.walkRefused());
+            }
+            BpfMap plain = obj.map("typed_plain");
+            byte[] key = {9, 0, 0, 0, 0, 0, 0, 0};
+            byte[] value = {1, 2, 3, 4, 5, 6, 7};
+            plain.update(key, value);
+            MemorySegment keys = a.allocate(64L * 8);
+            MemorySegment values = a.allocate(64L * 7);
+            assertEquals(1, plain.lookupAll(keys, values));
+            assertEquals(BpfMap.WalkMethod.KERNEL_WALK, plain.lastWalkMethod, "BTF alone does not stop the walk");
+            assertArrayEquals(value, values.asSlice(0, 7).toArray(JAVA_BYTE));
+        }
+    }
+
+    @Test
+    void theWalkLeavesNoDescriptorBehind() throws IOException {
+        long before = openFds();
+        for (int i = 0; i < 50; i++) {
+            try (BpfMap m = BpfMap.create(MapSpec.of(MapType.HASH, 4, 8, 600).withName("walk_leak"))) {
+                fill(m, 10, 1);
+                assertEquals(10, readAll(m, 10).size());
+                assertEquals(10, readAll(m, 600).size()); // grows: the first walk's arrays and program are closed
+                assertEquals(BpfMap.WalkMethod.KERNEL_WALK, m.lastWalkMethod, m::walkRefused);
+            }
+        }
+        assertEquals(before, openFds());
+    }
+
+    private static long openFds() throws IOException {
+        try (var s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.count();
+        }
+    }
+}
