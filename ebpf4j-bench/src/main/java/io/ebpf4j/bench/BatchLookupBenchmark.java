@@ -29,9 +29,10 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * Reads a whole 1,000,000-entry hash map (4-byte key, 8-byte value) with BPF_MAP_LOOKUP_BATCH. One operation
- * is one entry ({@link OperationsPerInvocation}), so the score is entries per second. Same map, fill and
- * chunk as {@code c/mapbench.c}.
+ * Reads a whole 1,000,000-entry hash map (4-byte key, 8-byte value): {@link #batch} with BPF_MAP_LOOKUP_BATCH,
+ * as {@code c/mapbench.c} does, and {@link #lookupAll} with {@link BpfMap#lookupAll} (the walk in the kernel),
+ * paired with that same C batch walk ({@link PairedC#C_WORK}). One operation is one entry
+ * ({@link OperationsPerInvocation}), so the score is entries per second. Same map, fill and chunk as C.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -54,6 +55,9 @@ public class BatchLookupBenchmark {
     private BatchCursor cursor;
     private MemorySegment keys;
     private MemorySegment values;
+    /** Room for the whole map, for {@link #lookupAll}. */
+    private MemorySegment allKeys;
+    private MemorySegment allValues;
 
     /** {@code paired} (the C side in paired mode) is set up first: its harness may have made the map opened here. */
     @Setup
@@ -74,6 +78,13 @@ public class BatchLookupBenchmark {
         long seen = walk();
         if (seen != ENTRIES) {
             throw new IllegalStateException("a batch walk saw " + seen + " entries, expected " + ENTRIES);
+        }
+        allKeys = arena.allocate(JAVA_INT, ENTRIES);
+        allValues = arena.allocate(JAVA_LONG, ENTRIES);
+        // Also loads lookupAll's walk program, once, outside the measurement.
+        int all = map.lookupAll(allKeys, allValues);
+        if (all != ENTRIES) {
+            throw new IllegalStateException("lookupAll read " + all + " entries, expected " + ENTRIES);
         }
     }
 
@@ -112,6 +123,13 @@ public class BatchLookupBenchmark {
     @OperationsPerInvocation(ENTRIES)
     public long batch() {
         return walk();
+    }
+
+    /** The whole map in one call (a walk in the kernel). */
+    @Benchmark
+    @OperationsPerInvocation(ENTRIES)
+    public int lookupAll() {
+        return map.lookupAll(allKeys, allValues);
     }
 
     private long walk() {

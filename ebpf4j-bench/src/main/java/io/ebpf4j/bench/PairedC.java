@@ -45,7 +45,8 @@ import java.util.concurrent.TimeUnit;
  * one; the run script compares Java's iteration i with the mean of the C slices just before and just after it.
  * A benchmark takes part by taking this state as a parameter, either of the benchmark method or, when it opens
  * the shared map, of its {@code @Setup} (JMH then starts the harnesses first). Never both: JMH would make two
- * instances, each with its own harnesses. The request name is the benchmark method's name.
+ * instances, each with its own harnesses. The request name is the benchmark method's name, except where
+ * {@link #C_WORK} names the C work a Java method is measured against.
  */
 @State(Scope.Thread)
 public class PairedC {
@@ -56,7 +57,15 @@ public class PairedC {
     private record Side(String name, Process process, BufferedReader answers, Writer requests) {
     }
 
+    /**
+     * Java benchmarks measured against C work of another name: {@code lookupAll} reads a whole map as C's batch
+     * walk does, libbpf's way to read one.
+     */
+    static final Map<String, String> C_WORK = Map.of("lookupAll", "batch");
+
     private String benchmark;
+    /** The C harness's name for the work of {@link #benchmark}. */
+    private String work;
     private Path results;
     /** Empty when pairing is off. */
     private List<Side> sides = List.of();
@@ -74,6 +83,7 @@ public class PairedC {
         }
         String method = params.getBenchmark();
         benchmark = method.substring(method.lastIndexOf('.') + 1);
+        work = C_WORK.getOrDefault(benchmark, benchmark);
         Map<String, String> commands = new LinkedHashMap<>();
         System.getProperties().stringPropertyNames().stream().sorted()
                 .filter(p -> p.startsWith(SIDE_PREFIX))
@@ -85,7 +95,7 @@ public class PairedC {
         try {
             for (Map.Entry<String, String> c : commands.entrySet()) {
                 List<String> argv = new ArrayList<>(Arrays.asList(c.getValue().trim().split(" +")));
-                argv.add(benchmark);
+                argv.add(work);
                 Process p = new ProcessBuilder(argv).redirectError(ProcessBuilder.Redirect.INHERIT).start();
                 Side side = new Side(c.getKey(), p,
                         new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.US_ASCII)),
@@ -136,13 +146,13 @@ public class PairedC {
         StringBuilder lines = new StringBuilder();
         for (Side s : sides) {
             try {
-                s.requests.write(benchmark + " " + seconds + "\n");
+                s.requests.write(work + " " + seconds + "\n");
                 s.requests.flush();
                 String answer = s.answers.readLine();
                 String[] f = answer == null ? new String[0] : answer.split(" ");
-                if (f.length != 2 || !f[0].equals(benchmark)) {
+                if (f.length != 2 || !f[0].equals(work)) {
                     throw new IllegalStateException("the " + s.name + " harness answered '" + answer + "' to "
-                            + benchmark);
+                            + work);
                 }
                 lines.append(s.name).append(' ')
                         .append(kind == IterationType.WARMUP ? "warmup" : "measurement").append(' ')
