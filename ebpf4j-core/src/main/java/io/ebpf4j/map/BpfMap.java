@@ -609,8 +609,15 @@ public final class BpfMap implements AutoCloseable {
         };
     }
 
-    /** Calls {@code action} with each key and value (views valid only during the call). */
+    /**
+     * Calls {@code action} with each key and value (views valid only during the call). The map is read in
+     * batches of up to {@value #FOR_EACH_CHUNK} elements ({@code BPF_MAP_LOOKUP_BATCH}), or key by key where it
+     * has no batch operations; a value may thus be up to one batch older than the call that sees it.
+     */
     public void forEach(BiConsumer<MemorySegment, MemorySegment> action) {
+        if (forEachByBatch(action)) {
+            return;
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment key = arena.allocate(Math.max(1, keySize), 8).asSlice(0, keySize);
             MemorySegment value = arena.allocate(Math.max(1, valueBufferSize), 8).asSlice(0, valueBufferSize);
@@ -621,6 +628,43 @@ public final class BpfMap implements AutoCloseable {
                 }
                 more = nextKey(key, key);
             }
+        }
+    }
+
+    /** Elements per batch call of {@link #forEach}: few system calls, buffers of a few tens of KB. */
+    static final int FOR_EACH_CHUNK = 1024;
+
+    /** {@link #forEach} by batches; false, having called nothing, when the map has no batch operations. */
+    private boolean forEachByBatch(BiConsumer<MemorySegment, MemorySegment> action) {
+        int chunk = FOR_EACH_CHUNK;
+        try (Arena arena = Arena.ofConfined(); BatchCursor cursor = new BatchCursor(keySize)) {
+            MemorySegment keys = arena.allocate((long) chunk * keySize, 8);
+            MemorySegment values = arena.allocate((long) chunk * valueBufferSize, 8);
+            boolean first = true;
+            while (!cursor.isDone()) {
+                int n;
+                try {
+                    n = lookupBatch(cursor, keys, values, chunk);
+                } catch (SyscallException e) {
+                    if (first && batchUnsupported(e.errnoNumber())) {
+                        return false;
+                    }
+                    if (e.errnoNumber() != Errno.ENOSPC.number()) {
+                        throw e;
+                    }
+                    // One hash bucket holds more than a chunk: read it again with room for twice as many.
+                    chunk *= 2;
+                    keys = arena.allocate((long) chunk * keySize, 8);
+                    values = arena.allocate((long) chunk * valueBufferSize, 8);
+                    continue;
+                }
+                first = false;
+                for (int i = 0; i < n; i++) {
+                    action.accept(keys.asSlice((long) i * keySize, keySize),
+                            values.asSlice((long) i * valueBufferSize, valueBufferSize));
+                }
+            }
+            return true;
         }
     }
 
