@@ -19,7 +19,6 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** {@code ebpf4j map}: the maps of the kernel, shown and dumped as {@code bpftool map} does. */
@@ -238,12 +237,9 @@ final class MapCommand implements Callable<Integer> {
         boolean breakNames = keySize > 16 || valueSize > 16;
         boolean oneLine = keySize + valueSize <= 24 && !breakNames;
         int n = 0;
-        for (byte[] key : m.keys()) {
-            Optional<byte[]> value = m.lookup(key);
-            if (value.isEmpty()) {
-                continue; // deleted while we walked the keys
-            }
-            byte[] v = value.get();
+        for (Map.Entry<byte[], byte[]> element : m.entries()) {
+            byte[] key = element.getKey();
+            byte[] v = element.getValue();
             StringBuilder sb = new StringBuilder();
             if (!m.type().isPerCpu()) {
                 sb.append("key:").append(breakNames ? '\n' : ' ').append(Output.hex(key, 0, keySize))
@@ -265,11 +261,8 @@ final class MapCommand implements Callable<Integer> {
     /** Every element's key and value(s) read through the map's BTF, as bpftool's {@code do_dump_btf} shows them. */
     private static List<Object> formatted(BpfMap m, MapBtf btf, BtfValueFormatter.Style style) {
         List<Object> all = new ArrayList<>();
-        for (byte[] key : m.keys()) {
-            Optional<byte[]> value = m.lookup(key);
-            if (value.isPresent()) {
-                all.add(btf.element(m, key, value.get(), style));
-            }
+        for (Map.Entry<byte[], byte[]> element : m.entries()) {
+            all.add(btf.element(m, element.getKey(), element.getValue(), style));
         }
         return all;
     }
@@ -278,12 +271,9 @@ final class MapCommand implements Callable<Integer> {
     private static void dumpJson(JsonGenerator g, BpfMap m, MapBtf btf) throws IOException {
         int slots = m.cpuSlots();
         int stride = m.valueBufferSize() / slots;
-        for (byte[] key : m.keys()) {
-            Optional<byte[]> value = m.lookup(key);
-            if (value.isEmpty()) {
-                continue;
-            }
-            byte[] v = value.get();
+        for (Map.Entry<byte[], byte[]> element : m.entries()) {
+            byte[] key = element.getKey();
+            byte[] v = element.getValue();
             g.writeStartObject();
             g.writeFieldName("key");
             Output.hexArray(g, key, 0, m.keySize());

@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * What {@code ebpf4j run} prints on its way out: the contents of the object's data maps, read through their BTF
@@ -69,22 +68,20 @@ final class MapSummary {
     private static Object contents(BpfMap m) {
         List<Object> elements = new ArrayList<>();
         try (MapBtf btf = MapBtf.of(m.info())) {
-            for (byte[] key : m.keys()) {
+            for (Map.Entry<byte[], byte[]> element : m.entries()) {
                 if (elements.size() == MAX_ELEMENTS) {
                     elements.add(Map.of("more", "..."));
                     break;
                 }
-                Optional<byte[]> value = m.lookup(key);
-                if (value.isEmpty()) {
-                    continue;
-                }
+                byte[] key = element.getKey();
+                byte[] value = element.getValue();
                 if (btf == null) {
                     Map<String, Object> raw = new LinkedHashMap<>();
                     raw.put("key", Output.hex(key, 0, key.length));
-                    raw.put("value", Output.hex(value.get(), 0, value.get().length));
+                    raw.put("value", Output.hex(value, 0, value.length));
                     elements.add(raw);
                 } else {
-                    elements.add(btf.element(m, key, value.get(), BtfValueFormatter.Style.JSON));
+                    elements.add(btf.element(m, key, value, BtfValueFormatter.Style.JSON));
                 }
             }
         }

@@ -8,7 +8,8 @@ import java.lang.foreign.MemorySegment;
  * {@link #isDone()} says when the map was walked to its end. Not thread-safe.
  */
 public final class BatchCursor implements AutoCloseable {
-    private final Arena arena = Arena.ofConfined();
+    /** The cursor's own memory; null when it lives in an arena of the caller's. */
+    private final Arena arena;
     final MemorySegment in;
     final MemorySegment out;
     boolean started;
@@ -16,9 +17,19 @@ public final class BatchCursor implements AutoCloseable {
 
     /** A cursor for a map with the given key size (the kernel's batch token is at most one key wide). */
     public BatchCursor(int keySize) {
+        this(keySize, Arena.ofConfined(), true);
+    }
+
+    /** A cursor in {@code memory}, which {@link #close()} leaves open (for iterators that may be abandoned). */
+    BatchCursor(int keySize, Arena memory) {
+        this(keySize, memory, false);
+    }
+
+    private BatchCursor(int keySize, Arena memory, boolean owned) {
+        arena = owned ? memory : null;
         long size = Math.max(keySize, Long.BYTES);
-        in = arena.allocate(size, Long.BYTES);
-        out = arena.allocate(size, Long.BYTES);
+        in = memory.allocate(size, Long.BYTES);
+        out = memory.allocate(size, Long.BYTES);
     }
 
     /** True once a batch call reached the end of the map. */
@@ -39,6 +50,8 @@ public final class BatchCursor implements AutoCloseable {
 
     @Override
     public void close() {
-        arena.close();
+        if (arena != null) {
+            arena.close();
+        }
     }
 }

@@ -23,7 +23,9 @@ import java.util.Map;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -204,6 +206,12 @@ class LookupAllKernelTest {
             List<Integer> seen = new ArrayList<>();
             m.forEach((k, v) -> seen.add(k.get(JAVA_INT, 0)));
             assertEquals(List.of(1, 3, 5), seen, "forEach falls back to keys too");
+            List<Integer> entries = new ArrayList<>();
+            for (Map.Entry<byte[], byte[]> element : m.entries()) {
+                entries.add(MemorySegment.ofArray(element.getKey()).get(JAVA_INT_UNALIGNED, 0));
+                assertArrayEquals(le32(1), element.getValue());
+            }
+            assertEquals(List.of(1, 3, 5), entries, "and so do entries()");
         }
     }
 
@@ -217,6 +225,38 @@ class LookupAllKernelTest {
             assertEquals(n, seen.size());
             for (int i = 0; i < n; i++) {
                 assertEquals(i * 11L, seen.get(i), "key " + i);
+            }
+        }
+    }
+
+    @Test
+    void entriesAreCopiesReadInBatchesAndMayBeLeftUnfinished() {
+        int n = 2 * BpfMap.FOR_EACH_CHUNK + 5;
+        try (BpfMap m = BpfMap.create(MapSpec.of(MapType.PERCPU_HASH, 4, 8, 2 * n).withName("walk_entries"))) {
+            fill(m, n, 13);
+            Map<Integer, byte[]> seen = new HashMap<>();
+            for (Map.Entry<byte[], byte[]> e : m.entries()) {
+                assertEquals(4, e.getKey().length);
+                assertEquals(m.valueBufferSize(), e.getValue().length, "every CPU's value");
+                seen.put(MemorySegment.ofArray(e.getKey()).get(JAVA_INT_UNALIGNED, 0), e.getValue());
+            }
+            assertEquals(n, seen.size());
+            for (int i = 0; i < n; i++) {
+                MemorySegment v = MemorySegment.ofArray(seen.get(i));
+                for (int c = 0; c < m.cpuSlots(); c++) {
+                    assertEquals(i * 13L + c, v.get(JAVA_LONG_UNALIGNED, c * 8L), "key " + i + " CPU " + c);
+                }
+            }
+            var it = m.entries().iterator();
+            assertTrue(it.hasNext());
+            byte[] first = it.next().getKey();
+            first[0] ^= 1; // a copy: changing it changes nothing in the map or the iterator
+            assertTrue(it.hasNext());
+            assertEquals(n, seen.size());
+            var empty = BpfMap.create(MapSpec.of(MapType.HASH, 4, 8, 4).withName("walk_none"));
+            try (empty) {
+                assertTrue(!empty.entries().iterator().hasNext());
+                assertThrows(java.util.NoSuchElementException.class, () -> empty.entries().iterator().next());
             }
         }
     }
