@@ -21,11 +21,13 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.BiConsumer;
 
 /**
@@ -611,9 +613,10 @@ public final class BpfMap implements AutoCloseable {
     }
 
     /**
-     * Calls {@code action} with each key and value (views valid only during the call). The map is read in
-     * batches of up to {@value #FOR_EACH_CHUNK} elements ({@code BPF_MAP_LOOKUP_BATCH}), or key by key where it
-     * has no batch operations; a value may thus be up to one batch older than the call that sees it.
+     * Calls {@code action} with each key and value (views valid only during the call). Hash, array and LPM trie
+     * maps (and their per-CPU and map-in-map forms) are read in batches of {@value #FOR_EACH_CHUNK} elements
+     * ({@code BPF_MAP_LOOKUP_BATCH}; more when one hash bucket holds more), other maps key by key; a value may
+     * thus be up to one batch older than the call that sees it.
      */
     public void forEach(BiConsumer<MemorySegment, MemorySegment> action) {
         if (forEachByBatch(action)) {
@@ -653,9 +656,9 @@ public final class BpfMap implements AutoCloseable {
     }
 
     /**
-     * Every element as a copy of its key and value, in the kernel's order, read lazily in batches of up to
-     * {@value #FOR_EACH_CHUNK} elements (key by key where the map has no batch operations): a map of a million
-     * elements takes a thousand system calls, not two million. As with {@link #forEach}, a value may be up to one
+     * Every element as a copy of its key and value, in the kernel's order, read lazily as {@link #forEach} reads
+     * them: in batches where it can, so that a hash map of a million elements takes a thousand system calls, not
+     * two million. As with {@link #forEach}, a value may be up to one
      * batch older than when it is handed out. An iterator left unfinished holds only memory the garbage
      * collector frees.
      */
@@ -673,8 +676,14 @@ public final class BpfMap implements AutoCloseable {
         private boolean started;
 
         Chunks(Arena arena) {
+            this(arena, new BatchCursor(keySize, arena));
+        }
+
+        /** Goes on from where {@code cursor} stands. */
+        Chunks(Arena arena, BatchCursor cursor) {
             this.arena = arena;
-            this.cursor = new BatchCursor(keySize, arena);
+            this.cursor = cursor;
+            this.started = cursor.started;
             allocate();
         }
 
@@ -687,8 +696,14 @@ public final class BpfMap implements AutoCloseable {
             return cursor.isDone();
         }
 
-        /** Reads the next batch; its size (0 at the end), or -1 when the map has no batch operations. */
+        /**
+         * Reads the next batch; its size (0 at the end), or -1, before the first batch, when the map is not read
+         * by batches (see {@link #BATCH_READABLE}) or the kernel has no batch operations for it.
+         */
         int read() {
+            if (!started && !BATCH_READABLE.contains(type)) {
+                return -1;
+            }
             while (true) {
                 try {
                     int n = lookupBatch(cursor, keys, values, chunk);
@@ -880,6 +895,14 @@ public final class BpfMap implements AutoCloseable {
     /** How {@link #lookupAll} read the map: in the kernel, by batches, or key by key. */
     enum WalkMethod { KERNEL_WALK, BATCH, KEYS }
 
+    /**
+     * Map types read by batches when read whole: their batch walk meets only elements that are there. (An array
+     * of maps has batches too, but an empty slot stops them with EINTR; such maps are read key by key.)
+     */
+    private static final Set<MapType> BATCH_READABLE = EnumSet.of(MapType.HASH, MapType.PERCPU_HASH,
+            MapType.LRU_HASH, MapType.LRU_PERCPU_HASH, MapType.HASH_OF_MAPS, MapType.ARRAY, MapType.PERCPU_ARRAY,
+            MapType.LPM_TRIE);
+
     /** The kernel walk of {@link #lookupAll}, made on its first call; guarded by {@code this}. */
     private MapWalk walk;
     /** Why {@link #lookupAll} does not walk this map in the kernel, once a load was refused; else null. */
@@ -898,50 +921,77 @@ public final class BpfMap implements AutoCloseable {
      * how many there are. The buffers need room for every element the map holds ({@link #maxEntries()} of them
      * at most); heap and native segments both work.
      * <p>Hash, LRU hash and array maps whose values hold no special field ({@code bpf_spin_lock}, timers, kptrs,
-     * ...) are read in one system call: on the first call ebpf4j loads a small syscall program that walks the
-     * map in the kernel ({@code bpf_for_each_map_elem}) into two memory-mapped arrays, kept until the map is
-     * closed (about {@code maxEntries × (keySize + valueSize)} bytes of kernel memory; maps of up to
-     * 4,194,304 entries). Every other map, or where the kernel refuses that program (it needs CAP_BPF and
-     * CAP_PERFMON, Linux 5.14+), is read with {@code BPF_MAP_LOOKUP_BATCH}, or key by key when the map has no
-     * batch operations. As with batches, elements changed during the walk may be seen old or new.
+     * ...) are read with one system call: the first call loads a small syscall program that walks the map inside
+     * the kernel ({@code bpf_for_each_map_elem}) into two memory-mapped arrays with room for every element, kept
+     * until the map is closed (about {@code maxEntries × (keySize + valueSize)} bytes of kernel memory, for maps
+     * of up to 4,194,304 entries and 64 MiB). Other maps, and any map where the kernel refuses that program
+     * (it needs CAP_BPF and Linux 5.14), are read with {@code BPF_MAP_LOOKUP_BATCH} (hash, array and LPM trie
+     * maps and their per-CPU forms) or key by key. As with batches, elements changed during the walk may be seen
+     * old or new.
      *
      * @return the number of elements read
      * @throws SizeMismatchException if the buffers have no room for all of the map's elements (it says how many
      *         there are); the map is unchanged
+     * @throws BpfException for maps without keys (queues, stacks, ring buffers, bloom filters, arenas), and for
+     *         maps user space may not read
      */
     public synchronized int lookupAll(MemorySegment keys, MemorySegment values) {
+        fd.get(); // a closed map fails here, before anything is made for it
+        if (type.isKeyless() || keySize == 0 || valueBufferSize == 0) {
+            throw new BpfException(describe(name, type) + " has no keys and values to read: "
+                    + (type.isKeyless() ? "read it with pop() or peek()" : "there is nothing to read"));
+        }
         checkWritable(keys, "keys", BpfCmd.MAP_LOOKUP_BATCH);
         checkWritable(values, "values", BpfCmd.MAP_LOOKUP_BATCH);
         long room = Math.min(keys.byteSize() / keySize, values.byteSize() / valueBufferSize);
-        MapWalk w = kernelWalk(room);
+        MapWalk w = kernelWalk();
         if (w != null) {
             long total = w.walk(keys, values, room, keySize, valueSize, describe(name, type));
-            if (total <= room && total <= w.capacity) {
-                lastWalkMethod = WalkMethod.KERNEL_WALK;
-                return (int) total;
-            }
             if (total > room) {
                 throw tooMany(keys, values, total);
             }
+            lastWalkMethod = WalkMethod.KERNEL_WALK;
+            return (int) total;
         }
-        return lookupAllByBatch(keys, values, room);
+        try (Arena arena = Arena.ofConfined()) {
+            // The kernel writes batches into native memory only: stage heap buffers (no larger than the map).
+            long stage = Math.min(room, maxEntries);
+            MemorySegment k = keys.isNative() ? keys : arena.allocate(stage * keySize, 8);
+            MemorySegment v = values.isNative() ? values : arena.allocate(stage * valueBufferSize, 8);
+            long limit = keys.isNative() && values.isNative() ? room : stage;
+            long n = BATCH_READABLE.contains(type) ? lookupAllByBatch(k, v, limit) : -1;
+            lastWalkMethod = WalkMethod.BATCH;
+            if (n < 0) {
+                n = lookupAllByKeys(k, v, limit);
+                lastWalkMethod = WalkMethod.KEYS;
+            }
+            if (n > room) {
+                throw tooMany(keys, values, n);
+            }
+            if (k != keys) {
+                MemorySegment.copy(k, 0, keys, 0, n * keySize);
+            }
+            if (v != values) {
+                MemorySegment.copy(v, 0, values, 0, n * valueBufferSize);
+            }
+            return (int) n;
+        }
     }
 
-    /** The kernel walk with room for {@code room} elements (or all the map can hold), or null where there is none. */
-    private MapWalk kernelWalk(long room) {
-        if (walkRefused != null || !MapWalk.suits(type, keySize, valueSize, maxEntries, flags)) {
-            return null;
-        }
-        int want = (int) Math.max(1, Math.min(room, maxEntries));
-        if (walk != null && walk.capacity >= want) {
+    /**
+     * The kernel walk, with room for every element the map can hold, or null where there is none. A refusal is
+     * kept (the next call would meet it again), except for want of memory, which may pass.
+     */
+    private MapWalk kernelWalk() {
+        if (walk != null || walkRefused != null || !MapWalk.suits(type, keySize, valueSize, maxEntries, flags)) {
             return walk;
         }
-        if (walk != null) {
-            walk.close();
-            walk = null;
-        }
         try {
-            walk = MapWalk.load(this, want);
+            walk = MapWalk.load(this, maxEntries);
+        } catch (SyscallException e) {
+            if (e.errnoNumber() != Errno.ENOMEM.number()) {
+                walkRefused = e.getMessage();
+            }
         } catch (BpfException e) {
             walkRefused = e.getMessage();
         }
@@ -956,40 +1006,38 @@ public final class BpfMap implements AutoCloseable {
                 : new SizeMismatchException("the values" + what, total * valueBufferSize, values.byteSize());
     }
 
-    private int lookupAllByBatch(MemorySegment keys, MemorySegment values, long room) {
+    /**
+     * Reads by batches into native {@code keys} and {@code values} with room for {@code room} elements; returns
+     * how many the map holds (more than {@code room} when they did not fit, the rest only counted), or -1 when
+     * the map has no batch operations.
+     */
+    private long lookupAllByBatch(MemorySegment keys, MemorySegment values, long room) {
         try (Arena arena = Arena.ofConfined(); BatchCursor cursor = new BatchCursor(keySize)) {
-            // The kernel writes batches into native memory only: stage heap buffers.
-            MemorySegment k = keys.isNative() ? keys : arena.allocate(room * keySize, 8);
-            MemorySegment v = values.isNative() ? values : arena.allocate(room * valueBufferSize, 8);
             long n = 0;
-            WalkMethod method = WalkMethod.BATCH;
             try {
                 while (!cursor.isDone() && n < room) {
-                    n += lookupBatch(cursor, k.asSlice(n * keySize), v.asSlice(n * valueBufferSize),
+                    n += lookupBatch(cursor, keys.asSlice(n * keySize), values.asSlice(n * valueBufferSize),
                             (int) Math.min(room - n, Integer.MAX_VALUE));
                 }
-                // Out of room before the end: there may be more, and then the caller must hear how many.
-                long more = cursor.isDone() ? 0 : countRest(cursor);
-                if (more > 0) {
-                    throw tooMany(keys, values, n + more);
-                }
             } catch (SyscallException e) {
-                if (e.errnoNumber() == Errno.ENOSPC.number()) {
-                    // A hash bucket holds more elements than there is room left for.
-                    throw tooMany(keys, values, n + countRest(cursor));
+                if (n == 0 && !cursor.started && batchUnsupported(e.errnoNumber())) {
+                    return -1;
                 }
-                if (n > 0 || !batchUnsupported(e.errnoNumber())) {
+                if (e.errnoNumber() != Errno.ENOSPC.number()) {
                     throw e;
                 }
-                n = lookupAllByKeys(k, v, room);
-                method = WalkMethod.KEYS;
+                // A hash bucket holds more elements than there is room left for: count from it on.
             }
-            lastWalkMethod = method;
-            if (k != keys) {
-                MemorySegment.copy(k, 0, keys, 0, n * keySize);
-                MemorySegment.copy(v, 0, values, 0, n * valueBufferSize);
+            // Out of room before the end: count the rest, so that the caller hears how many there are.
+            Chunks rest = new Chunks(arena, cursor);
+            while (!rest.done()) {
+                int more = rest.read();
+                if (more < 0) {
+                    return -1; // no room at all, and no batches on this kernel: nothing was read
+                }
+                n += more;
             }
-            return (int) n;
+            return n;
         }
     }
 
@@ -998,20 +1046,10 @@ public final class BpfMap implements AutoCloseable {
                 || errno == Errno.EOPNOTSUPP.number();
     }
 
-    /** Counts the elements a batch walk has not read yet, reading them into a scratch buffer. */
-    private long countRest(BatchCursor cursor) {
-        int chunk = 4096;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment k = arena.allocate((long) chunk * keySize, 8);
-            MemorySegment v = arena.allocate((long) chunk * valueBufferSize, 8);
-            long n = 0;
-            while (!cursor.isDone()) {
-                n += lookupBatch(cursor, k, v, chunk);
-            }
-            return n;
-        }
-    }
-
+    /**
+     * Reads key by key into {@code keys} and {@code values} with room for {@code room} elements; returns how
+     * many the map holds (the ones past {@code room} only counted).
+     */
     private long lookupAllByKeys(MemorySegment keys, MemorySegment values, long room) {
         long n = 0;
         try (Arena arena = Arena.ofConfined()) {
@@ -1019,7 +1057,7 @@ public final class BpfMap implements AutoCloseable {
             MemorySegment value = arena.allocate(valueBufferSize, 8);
             for (boolean more = nextKey(null, key); more; more = nextKey(key, key)) {
                 if (!lookup(key, value)) {
-                    continue;
+                    continue; // deleted since its key was read
                 }
                 if (n < room) {
                     MemorySegment.copy(key, 0, keys, n * keySize, keySize);
@@ -1027,9 +1065,6 @@ public final class BpfMap implements AutoCloseable {
                 }
                 n++;
             }
-        }
-        if (n > room) {
-            throw tooMany(keys, values, n);
         }
         return n;
     }

@@ -45,8 +45,10 @@ final class MapWalk implements AutoCloseable {
     /** Keys (values) per element of the output arrays; a power of two, for the program's shift and mask. */
     static final int PER_SLOT = 512;
     private static final int SLOT_SHIFT = Integer.numberOfTrailingZeros(PER_SLOT);
-    /** Largest map walked this way: its output arrays are kept while the map is open, and one walk is one call. */
+    /** Most elements walked this way: one walk is one system call, without a break for the scheduler. */
     static final int MAX_ELEMENTS = 1 << 22;
+    /** Most memory for the output arrays, kept while the map is open: {@code maxEntries × (key + value)}. */
+    static final long MAX_OUTPUT_BYTES = 64L << 20;
     /** Largest value walked this way: one output element must stay under the kernel's kmalloc limit (4 MiB). */
     static final int MAX_VALUE_SIZE = 4096;
 
@@ -74,7 +76,7 @@ final class MapWalk implements AutoCloseable {
     private final Fd prog;
     private final MemorySegment keys;
     private final MemorySegment values;
-    private final Arena arena = Arena.ofShared();
+    private final Arena arena;
     private final MemorySegment ctx;
     final int capacity;
 
@@ -85,22 +87,25 @@ final class MapWalk implements AutoCloseable {
         this.capacity = capacity;
         this.keys = keysOut.mmap().asSlice(0, (long) capacity * keySize);
         this.values = valuesOut.mmap().asSlice(0, (long) capacity * valueSize);
+        this.arena = Arena.ofShared(); // after the mappings, which may fail: nothing of its own to close then
         this.ctx = arena.allocate(CTX_SIZE, Long.BYTES);
     }
 
     /**
      * Whether a map of this type, sizes and flags can be walked this way at all. Not per-CPU maps (the callback
-     * sees the current CPU's value only), and not a map user space may not read ({@code BPF_F_WRONLY}): a
-     * program would read it all the same.
+     * sees the current CPU's value only), not a map user space may not read ({@code BPF_F_WRONLY}: a program
+     * would read it all the same), and not one programs may not read ({@code BPF_F_WRONLY_PROG}).
      */
     static boolean suits(MapType type, int keySize, int valueSize, int maxEntries, int flags) {
         boolean walkable = type == MapType.HASH || type == MapType.LRU_HASH || type == MapType.ARRAY;
-        return walkable && (flags & MapFlags.WRONLY) == 0 && keySize > 0 && valueSize > 0
-                && valueSize <= MAX_VALUE_SIZE && maxEntries > 0 && maxEntries <= MAX_ELEMENTS;
+        return walkable && (flags & (MapFlags.WRONLY | MapFlags.WRONLY_PROG)) == 0 && keySize > 0 && valueSize > 0
+                && valueSize <= MAX_VALUE_SIZE && maxEntries > 0 && maxEntries <= MAX_ELEMENTS
+                && (long) maxEntries * (keySize + valueSize) <= MAX_OUTPUT_BYTES;
     }
 
     /**
-     * Builds the output arrays and loads the program for {@code map}, with room for {@code capacity} elements.
+     * Builds the output arrays and loads the program for {@code map}, with room for {@code capacity} elements
+     * (rounded up to whole output elements).
      * Throws what the kernel said when it refuses; closes whatever it had made.
      */
     static MapWalk load(BpfMap map, int capacity) {

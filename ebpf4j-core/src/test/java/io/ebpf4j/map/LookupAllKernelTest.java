@@ -156,7 +156,7 @@ class LookupAllKernelTest {
                 assertEquals(300L * m.keySize(), e.expected(), e.getMessage());
                 assertTrue(e.getMessage().contains("holds 300 elements"), e.getMessage());
                 assertTrue(e.getMessage().contains("keys buffer"), e.getMessage());
-                // Room for all of them after all: the same map reads in full (the walk grows its arrays).
+                // Room for all of them after all: the same map reads in full.
                 assertEquals(300, readAll(m, 300).size());
             }
             assertEquals(BpfMap.WalkMethod.KERNEL_WALK, hash.lastWalkMethod);
@@ -213,6 +213,74 @@ class LookupAllKernelTest {
             }
             assertEquals(List.of(1, 3, 5), entries, "and so do entries()");
         }
+    }
+
+    @Test
+    void anArrayOfMapsWithEmptySlotsIsReadKeyByKeyEverywhere() {
+        // Its batch walk would stop at the first empty slot with EINTR; key by key skips the empty slots.
+        MapSpec innerSpec = MapSpec.of(MapType.ARRAY, 4, 4, 1);
+        try (BpfMap outer = BpfMap.create(MapSpec.of(MapType.ARRAY_OF_MAPS, 4, 4, 6).withInnerMap(innerSpec)
+                .withName("walk_aom"));
+             BpfMap inner = BpfMap.create(innerSpec.withName("walk_inner"));
+             Arena a = Arena.ofConfined()) {
+            outer.update(le32(2), le32(inner.fd()));
+            outer.update(le32(4), le32(inner.fd()));
+            MemorySegment keys = a.allocate(6L * 4);
+            MemorySegment values = a.allocate(6L * 4);
+            assertEquals(2, outer.lookupAll(keys, values));
+            assertEquals(BpfMap.WalkMethod.KEYS, outer.lastWalkMethod);
+            assertEquals(2, keys.get(JAVA_INT, 0));
+            assertEquals(4, keys.get(JAVA_INT, 4));
+            assertEquals(inner.id(), values.get(JAVA_INT, 0), "an inner map's id");
+            List<Integer> seen = new ArrayList<>();
+            outer.forEach((k, v) -> seen.add(k.get(JAVA_INT, 0)));
+            for (Map.Entry<byte[], byte[]> element : outer.entries()) {
+                seen.add(MemorySegment.ofArray(element.getKey()).get(JAVA_INT_UNALIGNED, 0));
+            }
+            assertEquals(List.of(2, 4, 2, 4), seen);
+        }
+    }
+
+    @Test
+    void heapBuffersNameTheOneThatIsShort() {
+        // Staged through native memory on the batch and key paths; the error still names the caller's buffer.
+        try (BpfMap pc = BpfMap.create(MapSpec.of(MapType.PERCPU_HASH, 4, 8, 64).withName("walk_heap_pc"));
+             BpfMap dev = BpfMap.create(MapSpec.of(MapType.DEVMAP, 4, 4, 8).withName("walk_heap_dev"))) {
+            fill(pc, 20, 1);
+            for (int i = 0; i < 5; i++) {
+                dev.update(le32(i), le32(1));
+            }
+            for (BpfMap m : new BpfMap[]{pc, dev}) {
+                int have = m == pc ? 20 : 5;
+                byte[] keys = new byte[64 * m.keySize()];
+                byte[] values = new byte[(have - 1) * m.valueBufferSize()];
+                SizeMismatchException e = assertThrows(SizeMismatchException.class,
+                        () -> m.lookupAll(MemorySegment.ofArray(keys), MemorySegment.ofArray(values)));
+                assertTrue(e.getMessage().contains("the values buffer"), e.getMessage());
+                assertEquals((long) have * m.valueBufferSize(), e.expected(), e.getMessage());
+                assertEquals(values.length, e.actual());
+                byte[] enough = new byte[have * m.valueBufferSize()];
+                assertEquals(have, m.lookupAll(MemorySegment.ofArray(keys), MemorySegment.ofArray(enough)));
+            }
+            assertEquals(BpfMap.WalkMethod.KEYS, dev.lastWalkMethod);
+            assertEquals(BpfMap.WalkMethod.BATCH, pc.lastWalkMethod);
+        }
+    }
+
+    @Test
+    void keylessAndClosedMapsAreRefusedPlainly() throws IOException {
+        try (BpfMap q = BpfMap.create(MapSpec.of(MapType.QUEUE, 0, 8, 4).withName("walk_queue"));
+             Arena a = Arena.ofConfined()) {
+            var e = assertThrows(io.ebpf4j.BpfException.class, () -> q.lookupAll(a.allocate(8), a.allocate(64)));
+            assertTrue(e.getMessage().contains("pop() or peek()"), e.getMessage());
+        }
+        BpfMap m = BpfMap.create(MapSpec.of(MapType.HASH, 4, 8, 16).withName("walk_closed"));
+        m.close();
+        long before = openFds();
+        try (Arena a = Arena.ofConfined()) {
+            assertThrows(IllegalStateException.class, () -> m.lookupAll(a.allocate(64), a.allocate(128)));
+        }
+        assertEquals(before, openFds());
     }
 
     @Test
@@ -301,7 +369,7 @@ class LookupAllKernelTest {
             try (BpfMap m = BpfMap.create(MapSpec.of(MapType.HASH, 4, 8, 600).withName("walk_leak"))) {
                 fill(m, 10, 1);
                 assertEquals(10, readAll(m, 10).size());
-                assertEquals(10, readAll(m, 600).size()); // grows: the first walk's arrays and program are closed
+                assertEquals(10, readAll(m, 600).size()); // the same walk, its arrays reused
                 assertEquals(BpfMap.WalkMethod.KERNEL_WALK, m.lastWalkMethod, m::walkRefused);
             }
         }

@@ -65,13 +65,17 @@ class MapWalkTest {
     void onlyPlainHashAndArrayMapsOfBoundedSizeSuit() {
         assertTrue(MapWalk.suits(MapType.HASH, 4, 8, 1 << 20, 0));
         assertTrue(MapWalk.suits(MapType.LRU_HASH, 4, 8, 1, 0));
-        assertTrue(MapWalk.suits(MapType.ARRAY, 4, MapWalk.MAX_VALUE_SIZE, MapWalk.MAX_ELEMENTS, 0));
+        assertTrue(MapWalk.suits(MapType.ARRAY, 4, 12, MapWalk.MAX_ELEMENTS, 0));
+        assertTrue(MapWalk.suits(MapType.ARRAY, 4, MapWalk.MAX_VALUE_SIZE, 16_000, 0));
+        assertFalse(MapWalk.suits(MapType.ARRAY, 4, MapWalk.MAX_VALUE_SIZE, 17_000, 0),
+                "output arrays over " + MapWalk.MAX_OUTPUT_BYTES + " bytes");
         assertFalse(MapWalk.suits(MapType.PERCPU_HASH, 4, 8, 100, 0), "for_each sees one CPU's value only");
         assertFalse(MapWalk.suits(MapType.PERCPU_ARRAY, 4, 8, 100, 0));
         assertFalse(MapWalk.suits(MapType.LPM_TRIE, 8, 8, 100, 0));
         assertFalse(MapWalk.suits(MapType.HASH, 4, MapWalk.MAX_VALUE_SIZE + 1, 100, 0));
         assertFalse(MapWalk.suits(MapType.HASH, 4, 8, MapWalk.MAX_ELEMENTS + 1, 0));
         assertFalse(MapWalk.suits(MapType.HASH, 4, 8, 100, MapFlags.WRONLY), "user space may not read it");
+        assertFalse(MapWalk.suits(MapType.HASH, 4, 8, 100, MapFlags.WRONLY_PROG), "programs may not read it");
         assertTrue(MapWalk.suits(MapType.HASH, 4, 8, 100, MapFlags.RDONLY));
     }
 }
