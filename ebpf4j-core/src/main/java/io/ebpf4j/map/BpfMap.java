@@ -635,10 +635,10 @@ public final class BpfMap implements AutoCloseable {
         }
     }
 
-    /** Elements per batch call of {@link #forEach}: few system calls, buffers of a few tens of KB. */
+    /** Elements per batch call of {@link #forEach} and {@link #entries}: few system calls, buffers of tens of KB. */
     static final int FOR_EACH_CHUNK = 1024;
 
-    /** {@link #forEach} by batches; false, having called nothing, when the map has no batch operations. */
+    /** {@link #forEach} by batches; false, having called nothing, when the map is not read by batches. */
     private boolean forEachByBatch(BiConsumer<MemorySegment, MemorySegment> action) {
         try (Arena arena = Arena.ofConfined()) {
             Chunks chunks = new Chunks(arena);
@@ -658,9 +658,8 @@ public final class BpfMap implements AutoCloseable {
     /**
      * Every element as a copy of its key and value, in the kernel's order, read lazily as {@link #forEach} reads
      * them: in batches where it can, so that a hash map of a million elements takes a thousand system calls, not
-     * two million. As with {@link #forEach}, a value may be up to one
-     * batch older than when it is handed out. An iterator left unfinished holds only memory the garbage
-     * collector frees.
+     * two million. As with {@link #forEach}, a value may be up to one batch older than when it is handed out. An
+     * iterator left unfinished holds only memory the garbage collector frees.
      */
     public Iterable<Map.Entry<byte[], byte[]>> entries() {
         return Entries::new;
