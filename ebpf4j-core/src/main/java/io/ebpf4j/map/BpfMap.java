@@ -619,9 +619,13 @@ public final class BpfMap implements AutoCloseable {
      * thus be up to one batch older than the call that sees it.
      */
     public void forEach(BiConsumer<MemorySegment, MemorySegment> action) {
-        if (forEachByBatch(action)) {
-            return;
+        if (!forEachByBatch(action)) {
+            forEachByKeys(action);
         }
+    }
+
+    /** {@link #forEach} key by key: {@code BPF_MAP_GET_NEXT_KEY}, then a lookup (a key deleted meanwhile is skipped). */
+    private void forEachByKeys(BiConsumer<MemorySegment, MemorySegment> action) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment key = arena.allocate(Math.max(1, keySize), 8).asSlice(0, keySize);
             MemorySegment value = arena.allocate(Math.max(1, valueBufferSize), 8).asSlice(0, valueBufferSize);
@@ -1050,22 +1054,15 @@ public final class BpfMap implements AutoCloseable {
      * many the map holds (the ones past {@code room} only counted).
      */
     private long lookupAllByKeys(MemorySegment keys, MemorySegment values, long room) {
-        long n = 0;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment key = arena.allocate(keySize, 8);
-            MemorySegment value = arena.allocate(valueBufferSize, 8);
-            for (boolean more = nextKey(null, key); more; more = nextKey(key, key)) {
-                if (!lookup(key, value)) {
-                    continue; // deleted since its key was read
-                }
-                if (n < room) {
-                    MemorySegment.copy(key, 0, keys, n * keySize, keySize);
-                    MemorySegment.copy(value, 0, values, n * valueBufferSize, valueBufferSize);
-                }
-                n++;
+        long[] n = {0};
+        forEachByKeys((key, value) -> {
+            if (n[0] < room) {
+                MemorySegment.copy(key, 0, keys, n[0] * keySize, keySize);
+                MemorySegment.copy(value, 0, values, n[0] * valueBufferSize, valueBufferSize);
             }
-        }
-        return n;
+            n[0]++;
+        });
+        return n[0];
     }
 
     // ---- freeze, mmap, pin ----

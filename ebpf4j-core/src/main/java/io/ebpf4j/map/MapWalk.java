@@ -1,5 +1,6 @@
 package io.ebpf4j.map;
 
+import io.ebpf4j.VerifierException;
 import io.ebpf4j.asm.Assembler;
 import io.ebpf4j.asm.Instruction;
 import io.ebpf4j.asm.Register;
@@ -195,20 +196,11 @@ final class MapWalk implements AutoCloseable {
     private static void copy(Assembler a, Register src, int size, boolean wide) {
         int off = 0;
         for (Size s : wide ? new Size[]{Size.DW, Size.W, Size.H, Size.B} : new Size[]{Size.W, Size.H, Size.B}) {
-            int n = bytes(s);
+            int n = s.bytes();
             for (; size - off >= n; off += n) {
                 a.ldx(s, R1, src, off).stx(s, R0, R1, off);
             }
         }
-    }
-
-    private static int bytes(Size s) {
-        return switch (s) {
-            case B -> 1;
-            case H -> 2;
-            case W -> 4;
-            case DW -> 8;
-        };
     }
 
     private static Fd loadProgram(List<Instruction> insns, BpfMap map) {
@@ -240,30 +232,17 @@ final class MapWalk implements AutoCloseable {
                         MemorySegment.NULL, 0, 0);
                 Bpf.LoadAttempt r = Bpf.progLoad(p, null, 0);
                 if (r.fd() < 0) {
-                    // Once, so that the reason kept for diagnostics names what the verifier refused.
+                    // Again with a log, so that the reason kept for diagnostics quotes what the verifier refused.
                     MemorySegment log = a.allocate(LOG_SIZE);
                     Bpf.LoadAttempt logged = Bpf.progLoad(p, log, 1);
                     if (logged.fd() >= 0) {
                         return Fd.own(logged.fd(), "walk program for " + map);
                     }
-                    throw Bpf.failure(BpfCmd.PROG_LOAD, null, null, 0, r.errno(), "the walk program for " + map,
-                            lastLine(log.getString(0)));
+                    throw new VerifierException("map_walk for " + map, r.errno(), log.getString(0), null);
                 }
                 return Fd.own(r.fd(), "walk program for " + map);
             }
         }
-    }
-
-    /** The last line of a verifier log that says something: usually the reason. */
-    private static String lastLine(String log) {
-        String[] lines = log.strip().split("\n");
-        for (int i = lines.length - 1; i >= 0; i--) {
-            if (!lines[i].isBlank() && !lines[i].startsWith("processed ") && !lines[i].startsWith("verification time")
-                    && !lines[i].startsWith("stack depth")) {
-                return "the verifier said: " + lines[i].strip();
-            }
-        }
-        return null;
     }
 
     /** BTF with {@code void (void)} as the prototype of {@code map_walk} (global) and {@code copy_elem} (static). */

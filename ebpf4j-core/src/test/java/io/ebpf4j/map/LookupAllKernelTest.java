@@ -1,6 +1,7 @@
 package io.ebpf4j.map;
 
 import io.ebpf4j.KernelAccess;
+import io.ebpf4j.testing.OpenFds;
 import io.ebpf4j.SizeMismatchException;
 import io.ebpf4j.kernel.Cpus;
 import io.ebpf4j.object.BpfObject;
@@ -11,11 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -190,7 +188,7 @@ class LookupAllKernelTest {
         try (BpfMap m = BpfMap.create(MapSpec.of(MapType.DEVMAP, 4, 4, 8).withName("walk_devmap"));
              Arena a = Arena.ofConfined()) {
             for (int i : new int[]{1, 3, 5}) {
-                m.update(le32(i), le32(1));
+                m.update(MapKernelTest.le32(i), MapKernelTest.le32(1));
             }
             MemorySegment keys = a.allocate(8L * 4);
             MemorySegment values = a.allocate(8L * 4);
@@ -209,7 +207,7 @@ class LookupAllKernelTest {
             List<Integer> entries = new ArrayList<>();
             for (Map.Entry<byte[], byte[]> element : m.entries()) {
                 entries.add(MemorySegment.ofArray(element.getKey()).get(JAVA_INT_UNALIGNED, 0));
-                assertArrayEquals(le32(1), element.getValue());
+                assertArrayEquals(MapKernelTest.le32(1), element.getValue());
             }
             assertEquals(List.of(1, 3, 5), entries, "and so do entries()");
         }
@@ -223,8 +221,8 @@ class LookupAllKernelTest {
                 .withName("walk_aom"));
              BpfMap inner = BpfMap.create(innerSpec.withName("walk_inner"));
              Arena a = Arena.ofConfined()) {
-            outer.update(le32(2), le32(inner.fd()));
-            outer.update(le32(4), le32(inner.fd()));
+            outer.update(MapKernelTest.le32(2), MapKernelTest.le32(inner.fd()));
+            outer.update(MapKernelTest.le32(4), MapKernelTest.le32(inner.fd()));
             MemorySegment keys = a.allocate(6L * 4);
             MemorySegment values = a.allocate(6L * 4);
             assertEquals(2, outer.lookupAll(keys, values));
@@ -248,7 +246,7 @@ class LookupAllKernelTest {
              BpfMap dev = BpfMap.create(MapSpec.of(MapType.DEVMAP, 4, 4, 8).withName("walk_heap_dev"))) {
             fill(pc, 20, 1);
             for (int i = 0; i < 5; i++) {
-                dev.update(le32(i), le32(1));
+                dev.update(MapKernelTest.le32(i), MapKernelTest.le32(1));
             }
             for (BpfMap m : new BpfMap[]{pc, dev}) {
                 int have = m == pc ? 20 : 5;
@@ -268,7 +266,7 @@ class LookupAllKernelTest {
     }
 
     @Test
-    void keylessAndClosedMapsAreRefusedPlainly() throws IOException {
+    void keylessAndClosedMapsAreRefusedPlainly() {
         try (BpfMap q = BpfMap.create(MapSpec.of(MapType.QUEUE, 0, 8, 4).withName("walk_queue"));
              Arena a = Arena.ofConfined()) {
             var e = assertThrows(io.ebpf4j.BpfException.class, () -> q.lookupAll(a.allocate(8), a.allocate(64)));
@@ -276,11 +274,11 @@ class LookupAllKernelTest {
         }
         BpfMap m = BpfMap.create(MapSpec.of(MapType.HASH, 4, 8, 16).withName("walk_closed"));
         m.close();
-        long before = openFds();
+        long before = OpenFds.count();
         try (Arena a = Arena.ofConfined()) {
             assertThrows(IllegalStateException.class, () -> m.lookupAll(a.allocate(64), a.allocate(128)));
         }
-        assertEquals(before, openFds());
+        assertEquals(before, OpenFds.count());
     }
 
     @Test
@@ -329,10 +327,6 @@ class LookupAllKernelTest {
         }
     }
 
-    private static byte[] le32(int v) {
-        return new byte[] {(byte) v, (byte) (v >> 8), (byte) (v >> 16), (byte) (v >> 24)};
-    }
-
     @Test
     void valuesWithSpecialFieldsAreNeverCopiedByTheWalk() {
         try (BpfObject obj = BpfObject.load(ObjectSpec.read(BpfC.object("walk_maps")));
@@ -363,8 +357,8 @@ class LookupAllKernelTest {
     }
 
     @Test
-    void theWalkLeavesNoDescriptorBehind() throws IOException {
-        long before = openFds();
+    void theWalkLeavesNoDescriptorBehind() {
+        long before = OpenFds.count();
         for (int i = 0; i < 50; i++) {
             try (BpfMap m = BpfMap.create(MapSpec.of(MapType.HASH, 4, 8, 600).withName("walk_leak"))) {
                 fill(m, 10, 1);
@@ -373,12 +367,7 @@ class LookupAllKernelTest {
                 assertEquals(BpfMap.WalkMethod.KERNEL_WALK, m.lastWalkMethod, m::walkRefused);
             }
         }
-        assertEquals(before, openFds());
+        assertEquals(before, OpenFds.count());
     }
 
-    private static long openFds() throws IOException {
-        try (var s = Files.list(Path.of("/proc/self/fd"))) {
-            return s.count();
-        }
-    }
 }

@@ -37,7 +37,7 @@ class MapKernelTest {
         KernelAccess.assume();
     }
 
-    private static byte[] le32(int v) {
+    static byte[] le32(int v) {
         return new byte[] {(byte) v, (byte) (v >> 8), (byte) (v >> 16), (byte) (v >> 24)};
     }
 

@@ -1,6 +1,7 @@
 package io.ebpf4j.object;
 
 import io.ebpf4j.BpfException;
+import io.ebpf4j.testing.OpenFds;
 import io.ebpf4j.KernelAccess;
 import io.ebpf4j.Mounts;
 import io.ebpf4j.asm.Instruction;
@@ -168,7 +169,7 @@ class BpfObjectKernelTest {
         // The unsafe program is refused by the verifier after the maps and the earlier programs were created.
         spec.program("prog_unsafe").orElseThrow().autoload(true);
         List<Integer> before = BpfMap.ids();
-        long fds = openFds();
+        long fds = OpenFds.count();
         BpfObject.Options options = options().withLoadThreads(loadThreads);
         io.ebpf4j.VerifierException e = assertThrows(io.ebpf4j.VerifierException.class, () -> BpfObject.load(spec, options));
         assertFalse(Files.exists(pinRoot.resolve("pinned_hash")), "the pin made by the failed load is removed");
@@ -176,7 +177,7 @@ class BpfObjectKernelTest {
         assertTrue(e.getMessage().contains("object 'objects', section '?socket'"), e.getMessage());
         assertTrue(e.getMessage().contains("map_value_or_null"), e.getMessage());
         assertTrue(e.getMessage().contains("  > "), "the disassembly marks the failing instruction: " + e.getMessage());
-        assertEquals(fds, openFds());
+        assertEquals(fds, OpenFds.count());
         // Maps created for the object are gone (freed asynchronously by the kernel: allow a moment). Other
         // processes may create maps meanwhile, so only maps with this object's names count.
         java.util.Set<String> ours = new java.util.HashSet<>();
@@ -214,11 +215,6 @@ class BpfObjectKernelTest {
         }
     }
 
-    private static long openFds() throws IOException {
-        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
-            return s.count();
-        }
-    }
 
     /**
      * The same object loaded by libbpf (Debian's bpftool prog loadall) and by ebpf4j: every program's

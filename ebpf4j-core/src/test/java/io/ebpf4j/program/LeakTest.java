@@ -1,6 +1,7 @@
 package io.ebpf4j.program;
 
 import io.ebpf4j.KernelAccess;
+import io.ebpf4j.testing.OpenFds;
 import io.ebpf4j.SyscallException;
 import io.ebpf4j.VerifierException;
 import io.ebpf4j.asm.Assembler;
@@ -12,10 +13,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Stream;
 
 import static io.ebpf4j.asm.Register.R0;
 import static io.ebpf4j.asm.Register.R10;
@@ -31,11 +29,6 @@ class LeakTest {
         KernelAccess.assume();
     }
 
-    private static long openFds() throws IOException {
-        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
-            return s.count();
-        }
-    }
 
     @Test
     void aThousandLoadsAndAThousandFailedLoadsLeakNothing() throws IOException {
@@ -46,7 +39,7 @@ class LeakTest {
         // Warm up once so lazily opened JDK files (jars, /proc readers) are not counted.
         Program.load(ok).close();
         assertThrows(VerifierException.class, () -> Program.load(rejected));
-        long before = openFds();
+        long before = OpenFds.count();
         for (int i = 0; i < ROUNDS; i++) {
             try (Program p = Program.load(ok)) {
                 assertEquals(ProgramType.SOCKET_FILTER, p.type());
@@ -58,6 +51,6 @@ class LeakTest {
             assertThrows(SyscallException.class, () -> BpfMap.create(MapSpec.of(MapType.ARRAY_OF_MAPS, 8, 4, 1)
                     .withInnerMap(MapSpec.of(MapType.ARRAY, 4, 4, 1))));
         }
-        assertEquals(before, openFds());
+        assertEquals(before, OpenFds.count());
     }
 }
