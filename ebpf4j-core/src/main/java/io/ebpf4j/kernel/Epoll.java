@@ -70,6 +70,7 @@ public final class Epoll implements AutoCloseable {
         }
         Fd epfd = Fd.own(ep, "epoll of " + what);
         Fd wake = null;
+        Epoll made = null;
         try {
             int ev;
             try {
@@ -81,14 +82,11 @@ public final class Epoll implements AutoCloseable {
                 throw new SyscallException("eventfd", Libc.errno(s.capture), what, null);
             }
             wake = Fd.own(ev, "wake-up eventfd of " + what);
-            Epoll e = new Epoll(epfd, wake, Math.max(1, capacity) + 1, what);
-            e.add(ev, EPOLLIN, WAKE_TOKEN);
-            return e;
+            made = new Epoll(epfd, wake, Math.max(1, capacity) + 1, what);
+            made.add(ev, EPOLLIN, WAKE_TOKEN);
+            return made;
         } catch (RuntimeException | Error e) {
-            if (wake != null) {
-                wake.close();
-            }
-            epfd.close();
+            Closing.closeAllAfter(e, made, wake, epfd);
             throw e;
         }
     }
@@ -155,13 +153,11 @@ public final class Epoll implements AutoCloseable {
         }
     }
 
+    /** Closes both descriptors and frees the event buffer; closing again does nothing. */
     @Override
     public void close() {
-        try {
-            wakeFd.close();
-            epfd.close();
-        } finally {
-            arena.close();
+        if (arena.scope().isAlive()) {
+            Closing.closeAll(wakeFd, epfd, arena);
         }
     }
 

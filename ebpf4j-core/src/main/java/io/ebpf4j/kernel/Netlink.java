@@ -288,7 +288,8 @@ public final class Netlink implements AutoCloseable {
 
     @Override
     public void close() {
-        fd.close();
-        arena.close();
+        if (arena.scope().isAlive()) { // closing again does nothing
+            Closing.closeAll(fd, arena);
+        }
     }
 }

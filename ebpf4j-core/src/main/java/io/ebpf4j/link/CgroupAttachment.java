@@ -2,6 +2,7 @@ package io.ebpf4j.link;
 
 import io.ebpf4j.kernel.Bpf;
 import io.ebpf4j.kernel.BpfCmd;
+import io.ebpf4j.kernel.Closing;
 import io.ebpf4j.kernel.Fd;
 import io.ebpf4j.kernel.Sys;
 import io.ebpf4j.program.AttachType;
@@ -60,8 +61,7 @@ public final class CgroupAttachment extends AbstractAttachment {
             Bpf.progAttach(BpfCmd.PROG_ATTACH, dir.get(), own.get(), type.value(), mode.flag(), 0, what);
             return new CgroupAttachment(dir, own, type, what);
         } catch (RuntimeException e) {
-            Owned.closeAll(own, dir);
-            throw e;
+            throw Closing.closeAllAfter(e, own, dir);
         }
     }
 
@@ -73,7 +73,7 @@ public final class CgroupAttachment extends AbstractAttachment {
         if (!markClosed()) {
             return;
         }
-        Owned.closeAll(program, cgroup);
+        Closing.closeAll(program, cgroup);
     }
 
     /**
@@ -105,7 +105,7 @@ public final class CgroupAttachment extends AbstractAttachment {
         try {
             Bpf.progAttach(BpfCmd.PROG_DETACH, cgroup.get(), program.get(), type.value(), 0, 0, description);
         } finally {
-            Owned.closeAll(program, cgroup);
+            Closing.closeAll(program, cgroup);
         }
     }
 }

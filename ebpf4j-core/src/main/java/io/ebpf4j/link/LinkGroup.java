@@ -1,5 +1,7 @@
 package io.ebpf4j.link;
 
+import io.ebpf4j.kernel.Closing;
+
 import java.util.List;
 
 /**
@@ -33,21 +35,7 @@ public final class LinkGroup implements Link {
 
     @Override
     public void close() {
-        RuntimeException first = null;
-        for (Link l : links) {
-            try {
-                l.close();
-            } catch (RuntimeException e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
+        Closing.closeAll(links);
     }
 
     @Override

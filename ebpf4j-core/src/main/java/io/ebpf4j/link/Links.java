@@ -1,6 +1,7 @@
 package io.ebpf4j.link;
 
 import io.ebpf4j.BpfException;
+import io.ebpf4j.kernel.Closing;
 import io.ebpf4j.map.BpfMap;
 import io.ebpf4j.map.MapFlags;
 import io.ebpf4j.map.MapInfo;
@@ -149,8 +150,8 @@ public final class Links {
                 }
             }
             return new Attached(links, skipped);
-        } catch (RuntimeException e) {
-            links.values().forEach(Link::close);
+        } catch (RuntimeException | Error e) {
+            Closing.closeAllAfter(e, links.values());
             throw e;
         }
     }

@@ -52,11 +52,19 @@ public final class Net {
             }
         });
         t.start();
-        try {
-            t.join();
-        } catch (InterruptedException e) {
+        // Waits out an interrupt too (the work is a few system calls): what the task made would otherwise be
+        // returned to nobody and never closed. The interrupt is kept for the caller.
+        boolean interrupted = false;
+        while (true) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
-            throw new BpfException("interrupted while waiting for work in network namespace " + netns, e);
         }
         Throwable e = failure.get();
         if (e instanceof RuntimeException r) {

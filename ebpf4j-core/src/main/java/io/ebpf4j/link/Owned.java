@@ -29,27 +29,4 @@ final class Owned {
         String name = Sockets.ifIndexToName(ifindex);
         return name == null ? "ifindex " + ifindex : name;
     }
-
-    static void closeAll(AutoCloseable... all) {
-        RuntimeException first = null;
-        for (AutoCloseable c : all) {
-            if (c == null) {
-                continue;
-            }
-            try {
-                c.close();
-            } catch (RuntimeException e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
-    }
 }

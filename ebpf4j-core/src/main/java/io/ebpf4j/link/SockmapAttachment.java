@@ -2,6 +2,7 @@ package io.ebpf4j.link;
 
 import io.ebpf4j.kernel.Bpf;
 import io.ebpf4j.kernel.BpfCmd;
+import io.ebpf4j.kernel.Closing;
 import io.ebpf4j.kernel.Fd;
 import io.ebpf4j.map.BpfMap;
 import io.ebpf4j.program.AttachType;
@@ -37,8 +38,7 @@ public final class SockmapAttachment extends AbstractAttachment {
             Bpf.progAttach(BpfCmd.PROG_ATTACH, m.get(), p.get(), type.value(), 0, 0, what);
             return new SockmapAttachment(m, p, type, what);
         } catch (RuntimeException e) {
-            Owned.closeAll(p, m);
-            throw e;
+            throw Closing.closeAllAfter(e, p, m);
         }
     }
 
@@ -47,7 +47,7 @@ public final class SockmapAttachment extends AbstractAttachment {
         try {
             Bpf.progAttach(BpfCmd.PROG_DETACH, map.get(), program.get(), type.value(), 0, 0, description);
         } finally {
-            Owned.closeAll(program, map);
+            Closing.closeAll(program, map);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.ebpf4j.link;
 
+import io.ebpf4j.kernel.Closing;
 import io.ebpf4j.kernel.Fd;
 import io.ebpf4j.kernel.Netlink;
 import io.ebpf4j.kernel.RtNetlink;
@@ -45,8 +46,7 @@ public final class XdpNetlinkLink extends AbstractAttachment {
                     mode.flag() | (overwrite ? 0 : RtNetlink.XDP_FLAGS_UPDATE_IF_NOEXIST), 0, what);
             return new XdpNetlinkLink(nl, ifindex, mode, own, what);
         } catch (RuntimeException e) {
-            Owned.closeAll(own, nl);
-            throw e;
+            throw Closing.closeAllAfter(e, own, nl);
         }
     }
 
@@ -89,7 +89,7 @@ public final class XdpNetlinkLink extends AbstractAttachment {
         if (!markClosed()) {
             return;
         }
-        Owned.closeAll(current, netlink);
+        Closing.closeAll(current, netlink);
     }
 
     @Override
@@ -103,7 +103,7 @@ public final class XdpNetlinkLink extends AbstractAttachment {
                 throw e;
             }
         } finally {
-            Owned.closeAll(current, netlink);
+            Closing.closeAll(current, netlink);
         }
     }
 }

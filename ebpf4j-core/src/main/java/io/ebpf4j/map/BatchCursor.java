@@ -50,7 +50,7 @@ public final class BatchCursor implements AutoCloseable {
 
     @Override
     public void close() {
-        if (arena != null) {
+        if (arena != null && arena.scope().isAlive()) { // closing again does nothing
             arena.close();
         }
     }

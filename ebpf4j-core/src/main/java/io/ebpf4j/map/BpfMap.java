@@ -8,6 +8,7 @@ import io.ebpf4j.SyscallException;
 import io.ebpf4j.kernel.Attr;
 import io.ebpf4j.kernel.Bpf;
 import io.ebpf4j.kernel.BpfCmd;
+import io.ebpf4j.kernel.Closing;
 import io.ebpf4j.kernel.Cpus;
 import io.ebpf4j.kernel.Fd;
 import io.ebpf4j.kernel.Scratch;
@@ -147,8 +148,13 @@ public final class BpfMap implements AutoCloseable {
                     spec.maxEntries(), flags, innerFd, numa, kernelName, options.ifindex(), options.btfFd(),
                     spec.btfKeyTypeId(), spec.btfValueTypeId(), spec.btfVmlinuxValueTypeId(), spec.mapExtra(), 0,
                     options.tokenFd()), what, hint);
-            return new BpfMap(fd, spec.name(), spec.type().value(), spec.keySize(), spec.valueSize(),
-                    spec.maxEntries(), spec.flags(), false);
+            try {
+                return new BpfMap(fd, spec.name(), spec.type().value(), spec.keySize(), spec.valueSize(),
+                        spec.maxEntries(), spec.flags(), false);
+            } catch (RuntimeException | Error e) { // a per-CPU map reads the possible CPUs here, which can fail
+                Closing.closeAllAfter(e, fd);
+                throw e;
+            }
         } finally {
             if (innerTemplate != null) {
                 innerTemplate.close();
@@ -1117,16 +1123,17 @@ public final class BpfMap implements AutoCloseable {
     @Override
     public synchronized void close() {
         closed = true;
-        if (walk != null) {
-            walk.close();
-            walk = null;
-        }
-        if (mmapArena != null) {
-            mmapArena.close();
+        // The descriptor is closed even when the mapping is still in use by a native call (its close throws then,
+        // and a later close tries again).
+        MapWalk w = walk; // closes all its parts even when one fails: nothing to try again
+        walk = null;
+        try {
+            Closing.closeAll(w, mmapArena);
             mmapArena = null;
             mapping = null;
+        } finally {
+            fd.close();
         }
-        fd.close();
     }
 
     public boolean isClosed() {

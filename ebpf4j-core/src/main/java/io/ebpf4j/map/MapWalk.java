@@ -7,6 +7,7 @@ import io.ebpf4j.asm.Register;
 import io.ebpf4j.asm.Size;
 import io.ebpf4j.kernel.Bpf;
 import io.ebpf4j.kernel.BpfCmd;
+import io.ebpf4j.kernel.Closing;
 import io.ebpf4j.kernel.Fd;
 
 import java.lang.foreign.Arena;
@@ -124,16 +125,7 @@ final class MapWalk implements AutoCloseable {
                     map.valueSize()), map);
             return new MapWalk(keysOut, valuesOut, prog, rounded, map.keySize(), map.valueSize());
         } catch (RuntimeException e) {
-            for (AutoCloseable c : new AutoCloseable[]{prog, valuesOut, keysOut}) {
-                try {
-                    if (c != null) {
-                        c.close();
-                    }
-                } catch (Exception suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-            }
-            throw e;
+            throw Closing.closeAllAfter(e, prog, valuesOut, keysOut);
         }
     }
 
@@ -293,9 +285,6 @@ final class MapWalk implements AutoCloseable {
 
     @Override
     public void close() {
-        arena.close();
-        prog.close();
-        valuesOut.close();
-        keysOut.close();
+        Closing.closeAll(arena, prog, valuesOut, keysOut);
     }
 }

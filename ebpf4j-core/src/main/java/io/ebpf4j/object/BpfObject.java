@@ -7,6 +7,7 @@ import io.ebpf4j.VerifierException;
 import io.ebpf4j.asm.Disassembler;
 import io.ebpf4j.asm.Instruction;
 import io.ebpf4j.btf.LoadedBtf;
+import io.ebpf4j.kernel.Closing;
 import io.ebpf4j.map.BpfMap;
 import io.ebpf4j.map.MapInfo;
 import io.ebpf4j.map.MapSpec;
@@ -154,13 +155,14 @@ public final class BpfObject implements AutoCloseable {
             Map<String, ProgramDef> defs = new LinkedHashMap<>();
             programs.keySet().forEach(p -> defs.put(p, spec.programs().get(p)));
             return new BpfObject(spec.name(), maps, programs, spec.variables(), defs);
-        } catch (RuntimeException e) {
-            if (btf != null) {
-                btf.close();
-                btf = null;
-            }
-            programs.values().forEach(Program::close);
-            maps.values().forEach(BpfMap::close);
+        } catch (RuntimeException | Error e) {
+            // An Error too (a verifier log too large for the heap): what this load made must not outlive it.
+            List<AutoCloseable> made = new ArrayList<>();
+            made.add(btf);
+            btf = null;
+            made.addAll(programs.values());
+            made.addAll(maps.values());
+            Closing.closeAllAfter(e, made);
             // Pins this load made go too (pins it reused stay), so a failed load leaves nothing behind.
             for (Path pin : newPins) {
                 try {
@@ -341,7 +343,15 @@ public final class BpfObject implements AutoCloseable {
     /** A pinned map is reused only when it is what the object asks for; otherwise the mismatch is named. */
     private static BpfMap reusePinned(MapDef def, MapSpec want, Path pin) {
         BpfMap m = BpfMap.openPinned(pin);
-        MapInfo have = m.info();
+        try {
+            requireSame(m.info(), want, pin);
+            return m;
+        } catch (RuntimeException e) {
+            throw Closing.closeAllAfter(e, m);
+        }
+    }
+
+    private static void requireSame(MapInfo have, MapSpec want, Path pin) {
         List<String> diff = new ArrayList<>();
         if (have.rawType() != want.type().value()) {
             diff.add("type " + have.typeName() + " vs " + want.type().displayName());
@@ -359,11 +369,9 @@ public final class BpfObject implements AutoCloseable {
             diff.add("map_flags 0x" + Integer.toHexString(have.flags()) + " vs 0x" + Integer.toHexString(want.flags()));
         }
         if (!diff.isEmpty()) {
-            m.close();
             throw new BpfException("the map pinned at " + pin + " does not match the object's definition ("
                     + String.join(", ", diff) + " — pinned vs object); remove the pin or change the definition");
         }
-        return m;
     }
 
     // ---- programs ----
@@ -690,7 +698,8 @@ public final class BpfObject implements AutoCloseable {
 
     @Override
     public void close() {
-        programs.values().forEach(Program::close);
-        maps.values().forEach(BpfMap::close);
+        List<AutoCloseable> all = new ArrayList<>(programs.values());
+        all.addAll(maps.values());
+        Closing.closeAll(all);
     }
 }

@@ -7,6 +7,7 @@ import io.ebpf4j.btf.BtfKind;
 import io.ebpf4j.btf.BtfType;
 import io.ebpf4j.btf.LoadedBtf;
 import io.ebpf4j.features.Features;
+import io.ebpf4j.kernel.Closing;
 import io.ebpf4j.program.Helpers;
 import io.ebpf4j.program.ProgramType;
 
@@ -418,7 +419,12 @@ final class ExternResolver implements AutoCloseable {
             } catch (BpfException gone) {
                 continue; // unloaded meanwhile
             }
-            LoadedBtf.Info info = b.info();
+            LoadedBtf.Info info;
+            try {
+                info = b.info();
+            } catch (RuntimeException e) {
+                throw Closing.closeAllAfter(e, b);
+            }
             if (info.kernel() && info.name().equals(module)) {
                 moduleBtfs.add(b);
                 return b;

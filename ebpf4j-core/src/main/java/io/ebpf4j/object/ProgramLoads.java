@@ -1,5 +1,6 @@
 package io.ebpf4j.object;
 
+import io.ebpf4j.kernel.Closing;
 import io.ebpf4j.program.Program;
 
 import java.util.ArrayList;
@@ -71,8 +72,7 @@ final class ProgramLoads {
             }
         }
         worker.run();
-        awaitAll(helpers);
-        Throwable first = null;
+        Throwable first = awaitAll(helpers);
         for (Throwable t : failed) {
             if (t == null) {
                 continue;
@@ -86,19 +86,19 @@ final class ProgramLoads {
         if (first == null) {
             return Arrays.asList(loaded);
         }
-        for (Program p : loaded) {
-            if (p != null) {
-                p.close();
-            }
-        }
+        Closing.closeAllAfter(first, Arrays.asList(loaded));
         if (first instanceof Error e) {
             throw e;
         }
         throw (RuntimeException) first;
     }
 
-    /** Waits until every helper has finished, even if interrupted: a load still running would leak its fd. */
-    private static void awaitAll(List<Future<?>> helpers) {
+    /**
+     * Waits until every helper has finished, even if interrupted or when one failed: a load still running would
+     * leak its fd. Returns how a helper failed outside a load (a bug), or null.
+     */
+    private static Throwable awaitAll(List<Future<?>> helpers) {
+        Throwable failed = null;
         boolean interrupted = false;
         for (Future<?> f : helpers) {
             while (true) {
@@ -108,12 +108,16 @@ final class ProgramLoads {
                 } catch (InterruptedException e) {
                     interrupted = true;
                 } catch (ExecutionException e) {
-                    throw new IllegalStateException("a program load helper failed outside a load", e.getCause());
+                    if (failed == null) {
+                        failed = new IllegalStateException("a program load helper failed outside a load", e.getCause());
+                    }
+                    break;
                 }
             }
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
+        return failed;
     }
 }

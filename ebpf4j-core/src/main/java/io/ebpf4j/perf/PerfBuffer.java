@@ -2,6 +2,7 @@ package io.ebpf4j.perf;
 
 import io.ebpf4j.BpfException;
 import io.ebpf4j.kernel.CloseGate;
+import io.ebpf4j.kernel.Closing;
 import io.ebpf4j.kernel.Cpus;
 import io.ebpf4j.kernel.Epoll;
 import io.ebpf4j.kernel.Fd;
@@ -455,17 +456,19 @@ public final class PerfBuffer implements AutoCloseable {
         gate.close();
     }
 
+    /** Closes every part even when one fails (a delete refused, say): none stays open behind a failure. */
     private void release() {
-        try {
-            for (CpuRing r : rings) {
+        List<AutoCloseable> parts = new ArrayList<>();
+        for (CpuRing r : rings) {
+            parts.add(() -> {
                 if (!map.isClosed()) {
                     map.delete(key(r.cpu));
                 }
-                r.event.close();
-            }
-            epoll.close();
-        } finally {
-            arena.close();
+            });
+            parts.add(r.event);
         }
+        parts.add(epoll);
+        parts.add(arena);
+        Closing.closeAll(parts);
     }
 }

@@ -1,6 +1,7 @@
 package io.ebpf4j.ringbuf;
 
 import io.ebpf4j.kernel.CloseGate;
+import io.ebpf4j.kernel.Closing;
 import io.ebpf4j.kernel.Epoll;
 import io.ebpf4j.map.BpfMap;
 
@@ -84,10 +85,7 @@ public final class RingBufferReader implements AutoCloseable {
                 }
                 return new RingBufferReader(rings.toArray(Ring[]::new), epoll);
             } catch (RuntimeException | Error e) {
-                if (epoll != null) {
-                    epoll.close();
-                }
-                rings.forEach(Ring::unmap);
+                Closing.closeAllAfter(e, closers(epoll, rings));
                 throw e;
             }
         }
@@ -209,12 +207,16 @@ public final class RingBufferReader implements AutoCloseable {
     }
 
     private void release() {
-        try {
-            epoll.close();
-        } finally {
-            for (Ring r : rings) {
-                r.unmap();
-            }
+        Closing.closeAll(closers(epoll, List.of(rings)));
+    }
+
+    /** The epoll and then every ring's mapping, as owners for {@link Closing}. */
+    private static List<AutoCloseable> closers(Epoll epoll, List<Ring> rings) {
+        List<AutoCloseable> all = new ArrayList<>();
+        all.add(epoll);
+        for (Ring r : rings) {
+            all.add(r::unmap);
         }
+        return all;
     }
 }

@@ -1,6 +1,8 @@
 package io.ebpf4j.ringbuf;
 
 import io.ebpf4j.BpfException;
+import io.ebpf4j.kernel.CloseGate;
+import io.ebpf4j.kernel.Closing;
 import io.ebpf4j.kernel.Epoll;
 import io.ebpf4j.kernel.Libc;
 import io.ebpf4j.kernel.Sys;
@@ -35,8 +37,8 @@ public final class UserRingBuffer implements AutoCloseable {
     private final long size;
     private final long mask;
     private final Epoll epoll;
+    private final CloseGate gate;
     private long producerPos;
-    private boolean closed;
 
     private UserRingBuffer(String what, Arena arena, MemorySegment consumerPage, MemorySegment producerPage,
             MemorySegment data, long size, Epoll epoll) {
@@ -48,6 +50,7 @@ public final class UserRingBuffer implements AutoCloseable {
         this.size = size;
         this.mask = size - 1;
         this.epoll = epoll;
+        this.gate = new CloseGate(epoll::wake, this::release);
         this.producerPos = (long) Ring.LONG.getAcquire(producerPage, 0L);
     }
 
@@ -74,10 +77,7 @@ public final class UserRingBuffer implements AutoCloseable {
             return new UserRingBuffer(what, arena, consumer, rest.asSlice(0, page), rest.asSlice(page, 2 * size), size,
                     epoll);
         } catch (RuntimeException | Error e) {
-            if (epoll != null) {
-                epoll.close();
-            }
-            arena.close();
+            Closing.closeAllAfter(e, epoll, arena);
             throw e;
         }
     }
@@ -116,20 +116,28 @@ public final class UserRingBuffer implements AutoCloseable {
 
     /**
      * Reserves like {@link #tryReserve} but waits up to {@code timeout} for the program to drain enough room;
-     * returns {@code null} when the time passed.
+     * returns {@code null} when the time passed. Throws {@link IllegalStateException} when the producer is closed,
+     * before or during the wait; waits of several threads take turns.
      */
     public MemorySegment reserve(int length, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            MemorySegment s = tryReserve(length);
-            if (s != null) {
-                return s;
+        // Inside the gate: a close from another thread wakes this wait, and the epoll and the mappings are
+        // released once it has left (tryReserve then says the producer is closed).
+        gate.enter();
+        try {
+            while (true) {
+                MemorySegment s = tryReserve(length);
+                if (s != null) {
+                    return s;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return null;
+                }
+                epoll.await(Epoll.timeoutMillis(Duration.ofNanos(left)));
             }
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return null;
-            }
-            epoll.await(Epoll.timeoutMillis(Duration.ofNanos(left)));
+        } finally {
+            gate.exit();
         }
     }
 
@@ -171,21 +179,20 @@ public final class UserRingBuffer implements AutoCloseable {
     }
 
     private void check() {
-        if (closed) {
+        if (gate.isClosed()) {
             throw new IllegalStateException(what + " is closed");
         }
     }
 
+    /** Closes the producer; a thread waiting in {@link #reserve(int, Duration)} is woken and told so. */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        try {
-            epoll.close();
-        } finally {
-            arena.close();
+    public void close() {
+        gate.close();
+    }
+
+    private void release() {
+        synchronized (this) { // after a submit or reserve in progress on another thread
+            Closing.closeAll(epoll, arena);
         }
     }
 }

@@ -1,9 +1,12 @@
 package io.ebpf4j.perf;
 
 import io.ebpf4j.BpfException;
+import io.ebpf4j.Errno;
 import io.ebpf4j.KernelAccess;
+import io.ebpf4j.SyscallException;
 import io.ebpf4j.kernel.ThreadAffinity;
 import io.ebpf4j.testing.EventsFixture;
+import io.ebpf4j.testing.OpenFds;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -222,6 +225,21 @@ class PerfBufferKernelTest {
             // The events are gone from the map: the program's outputs now fail.
             f.produce(5);
             assertEquals(5, f.failures());
+        }
+    }
+
+    @Test
+    void aCloseWhoseMapRefusesTheDeletesStillClosesEveryEvent() {
+        try (EventsFixture f = EventsFixture.load(4096).target(EventsFixture.PERF)) {
+            long fds = OpenFds.count();
+            PerfBuffer pb = PerfBuffer.open(f.map("pb"));
+            assertTrue(OpenFds.count() > fds, "no descriptors opened");
+            // A frozen map refuses writes from user space, deletes included (EPERM): every CPU's delete fails.
+            f.map("pb").freeze();
+            SyscallException e = assertThrows(SyscallException.class, pb::close);
+            assertEquals(Errno.EPERM, e.errno());
+            // Used to stop at the first refused delete, leaving every perf event and the epoll open.
+            assertEquals(fds, OpenFds.count(), "descriptors left open");
         }
     }
 

@@ -3,6 +3,7 @@ package io.ebpf4j.ringbuf;
 import io.ebpf4j.BpfException;
 import io.ebpf4j.KernelAccess;
 import io.ebpf4j.testing.EventsFixture;
+import io.ebpf4j.testing.OpenFds;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -131,6 +132,32 @@ class UserRingBufferKernelTest {
             drain(f);
             assertEquals(seq, var(f, "drained"));
             assertEquals(0, var(f, "drain_bad"));
+        }
+    }
+
+    @Test
+    void closingWakesAWaitingReserveAndReleasesEverything() throws Exception {
+        try (EventsFixture f = EventsFixture.load(4096)) {
+            long fds = OpenFds.count();
+            UserRingBuffer rb = UserRingBuffer.of(f.map("urb"));
+            MemorySegment s;
+            while ((s = rb.tryReserve(200)) != null) {
+                rb.submit(s);
+            }
+            CompletableFuture<Long> waiter = CompletableFuture.supplyAsync(() -> {
+                long t0 = System.nanoTime();
+                IllegalStateException e = assertThrows(IllegalStateException.class,
+                        () -> rb.reserve(200, Duration.ofSeconds(30)));
+                assertTrue(e.getMessage().contains("closed"), e.getMessage());
+                return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            });
+            Thread.sleep(200); // the waiter is in epoll_wait by now (a full ring, nothing drains it)
+            rb.close(); // used to fail: the epoll's memory was in use by the wait
+            long waited = waiter.get(10, TimeUnit.SECONDS);
+            assertTrue(waited < 5000, "the waiter returned after " + waited + " ms");
+            assertThrows(IllegalStateException.class, () -> rb.tryReserve(16));
+            rb.close();
+            assertEquals(fds, OpenFds.count(), "descriptors left open");
         }
     }
 
