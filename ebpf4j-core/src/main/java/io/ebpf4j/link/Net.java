@@ -3,6 +3,7 @@ package io.ebpf4j.link;
 import io.ebpf4j.BpfException;
 import io.ebpf4j.Errno;
 import io.ebpf4j.SyscallException;
+import io.ebpf4j.kernel.Closing;
 import io.ebpf4j.kernel.Fd;
 import io.ebpf4j.kernel.Sockets;
 import io.ebpf4j.kernel.Sys;
@@ -36,35 +37,35 @@ public final class Net {
      * Runs {@code task} on a new thread that has entered the network namespace behind {@code netns} (a file
      * such as {@code /var/run/netns/NAME}) and returns its result. Network namespaces belong to threads, so the
      * caller's thread is not changed. Interface indexes, netlink sockets and XDP/tcx/netfilter attachments made
-     * inside belong to that namespace; the links made there may be used and closed from any thread.
+     * inside belong to that namespace; the links made there may be used and closed from any thread. A caller
+     * interrupted while waiting gets a {@link BpfException} at once; the task's thread is interrupted too, and a
+     * result that is {@link AutoCloseable} (a link, say) is closed when the task ends, since nobody else holds it.
      */
     public static <T> T inNamespace(Path netns, Callable<T> task) {
-        AtomicReference<T> result = new AtomicReference<>();
+        HandOver<T> result = new HandOver<>();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread t = Thread.ofPlatform().name("ebpf4j-netns").unstarted(() -> {
             try {
                 try (Fd ns = Sys.open(netns.toString(), false)) {
                     Sockets.setns(ns.get(), Sockets.CLONE_NEWNET, "network namespace " + netns);
                 }
-                result.set(task.call());
+                T made = task.call();
+                if (!result.offer(made)) {
+                    closeIfOwner(made); // the caller was interrupted and left: nobody else would close it
+                }
             } catch (Throwable e) {
                 failure.set(e);
             }
         });
         t.start();
-        // Waits out an interrupt too (the work is a few system calls): what the task made would otherwise be
-        // returned to nobody and never closed. The interrupt is kept for the caller.
-        boolean interrupted = false;
-        while (true) {
-            try {
-                t.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            t.interrupt(); // passed on to the task
+            closeIfOwner(result.abandon()); // null unless the task finished just before the interrupt
             Thread.currentThread().interrupt();
+            throw new BpfException("interrupted while waiting for work in network namespace " + netns
+                    + "; what the work makes is closed when it ends", e);
         }
         Throwable e = failure.get();
         if (e instanceof RuntimeException r) {
@@ -76,7 +77,44 @@ public final class Net {
         if (e != null) {
             throw new BpfException("work in network namespace " + netns + " failed: " + e.getMessage(), e);
         }
-        return result.get();
+        return result.take();
+    }
+
+    /** A task's result, taken by the waiting caller, or closed by the task's thread once the caller has left. */
+    private static final class HandOver<T> {
+        private T result;
+        private boolean abandoned;
+
+        /** Keeps {@code made} for the caller; false when the caller has left. */
+        synchronized boolean offer(T made) {
+            if (abandoned) {
+                return false;
+            }
+            result = made;
+            return true;
+        }
+
+        /** The caller leaves early; returns what was handed over already (now nobody's but the caller's). */
+        synchronized T abandon() {
+            abandoned = true;
+            T r = result;
+            result = null;
+            return r;
+        }
+
+        synchronized T take() {
+            return result;
+        }
+    }
+
+    private static void closeIfOwner(Object made) {
+        if (made instanceof AutoCloseable c) {
+            try {
+                Closing.closeAll(c);
+            } catch (RuntimeException ignored) {
+                // nobody is left to tell: the caller was interrupted and has gone
+            }
+        }
     }
 
     /** {@link #inNamespace(Path, Callable)} for a namespace made by {@code ip netns add NAME}. */

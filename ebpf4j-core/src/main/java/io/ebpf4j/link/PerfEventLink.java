@@ -7,6 +7,7 @@ import io.ebpf4j.SyscallException;
 import io.ebpf4j.UnsupportedFeatureException;
 import io.ebpf4j.kernel.Attr;
 import io.ebpf4j.kernel.Bpf;
+import io.ebpf4j.kernel.Closing;
 import io.ebpf4j.kernel.Cpus;
 import io.ebpf4j.kernel.Fd;
 import io.ebpf4j.kernel.PerfEvent;
@@ -163,8 +164,7 @@ public final class PerfEventLink implements Link {
                 links.add(perfEvent(program, event, -1, cpu, Mode.AUTO));
             }
         } catch (RuntimeException e) {
-            links.forEach(Link::close);
-            throw e;
+            throw Closing.closeAllAfter(e, links);
         }
         return new LinkGroup("perf_event '" + program.name() + "' on " + links.size() + " CPUs", links);
     }

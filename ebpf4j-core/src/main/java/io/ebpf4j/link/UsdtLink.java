@@ -1,6 +1,7 @@
 package io.ebpf4j.link;
 
 import io.ebpf4j.BpfException;
+import io.ebpf4j.kernel.Closing;
 import io.ebpf4j.map.BpfMap;
 import io.ebpf4j.program.Program;
 
@@ -129,9 +130,7 @@ public final class UsdtLink implements Link {
             }
             return new UsdtLink(List.copyOf(uprobes), specs, ownsSpecs, specsId, List.copyOf(slots), sites, what);
         } catch (RuntimeException e) {
-            uprobes.forEach(UprobeLink::close);
-            release(specs, specsId, slots);
-            throw e;
+            throw Closing.closeAllAfter(e, closers(uprobes, () -> release(specs, specsId, slots)));
         }
     }
 
@@ -173,6 +172,13 @@ public final class UsdtLink implements Link {
             used.set(slot);
             return slot;
         }
+    }
+
+    /** The uprobes, then {@code releaseSlots}, in the order they are undone. */
+    private static List<AutoCloseable> closers(List<UprobeLink> uprobes, AutoCloseable releaseSlots) {
+        List<AutoCloseable> all = new ArrayList<>(uprobes);
+        all.add(releaseSlots);
+        return all;
     }
 
     private static void release(BpfMap specs, int specsId, List<Integer> slots) {
@@ -225,14 +231,11 @@ public final class UsdtLink implements Link {
             return;
         }
         closed = true;
-        try {
-            uprobes.forEach(UprobeLink::close);
-            release(specs, specsId, slots);
-        } finally {
-            if (ownsSpecs) {
-                specs.close();
-            }
+        List<AutoCloseable> all = closers(uprobes, () -> release(specs, specsId, slots));
+        if (ownsSpecs) {
+            all.add(specs);
         }
+        Closing.closeAll(all);
     }
 
     @Override

@@ -1126,12 +1126,15 @@ public final class BpfMap implements AutoCloseable {
         // The descriptor is closed even when the mapping is still in use by a native call (its close throws then,
         // and a later close tries again).
         MapWalk w = walk; // closes all its parts even when one fails: nothing to try again
+        Arena m = mmapArena;
         walk = null;
         try {
-            Closing.closeAll(w, mmapArena);
-            mmapArena = null;
-            mapping = null;
+            Closing.closeAll(w, m);
         } finally {
+            if (m == null || !m.scope().isAlive()) { // else kept, for a later close to try again
+                mmapArena = null;
+                mapping = null;
+            }
             fd.close();
         }
     }

@@ -516,7 +516,10 @@ final class ExternResolver implements AutoCloseable {
 
     @Override
     public void close() {
-        moduleBtfs.forEach(LoadedBtf::close);
-        moduleBtfs.clear();
+        try {
+            Closing.closeAll(moduleBtfs);
+        } finally {
+            moduleBtfs.clear();
+        }
     }
 }

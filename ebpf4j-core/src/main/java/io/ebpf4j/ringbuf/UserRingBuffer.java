@@ -1,7 +1,6 @@
 package io.ebpf4j.ringbuf;
 
 import io.ebpf4j.BpfException;
-import io.ebpf4j.kernel.CloseGate;
 import io.ebpf4j.kernel.Closing;
 import io.ebpf4j.kernel.Epoll;
 import io.ebpf4j.kernel.Libc;
@@ -37,8 +36,11 @@ public final class UserRingBuffer implements AutoCloseable {
     private final long size;
     private final long mask;
     private final Epoll epoll;
-    private final CloseGate gate;
     private long producerPos;
+    private boolean closed;
+    /** Threads waiting in {@link #reserve(int, Duration)}; the last one to leave a closed producer releases it. */
+    private int waiters;
+    private boolean released;
 
     private UserRingBuffer(String what, Arena arena, MemorySegment consumerPage, MemorySegment producerPage,
             MemorySegment data, long size, Epoll epoll) {
@@ -50,7 +52,6 @@ public final class UserRingBuffer implements AutoCloseable {
         this.size = size;
         this.mask = size - 1;
         this.epoll = epoll;
-        this.gate = new CloseGate(epoll::wake, this::release);
         this.producerPos = (long) Ring.LONG.getAcquire(producerPage, 0L);
     }
 
@@ -117,13 +118,17 @@ public final class UserRingBuffer implements AutoCloseable {
     /**
      * Reserves like {@link #tryReserve} but waits up to {@code timeout} for the program to drain enough room;
      * returns {@code null} when the time passed. Throws {@link IllegalStateException} when the producer is closed,
-     * before or during the wait; waits of several threads take turns.
+     * before or during the wait.
      */
     public MemorySegment reserve(int length, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        // Inside the gate: a close from another thread wakes this wait, and the epoll and the mappings are
-        // released once it has left (tryReserve then says the producer is closed).
-        gate.enter();
+        // Counted as a waiter: a close from another thread wakes the wait (tryReserve then says the producer is
+        // closed), and the epoll and the mappings are released once every waiter has left. The monitor is not held
+        // while waiting, so other producers and a closer never wait for this wait.
+        synchronized (this) {
+            check();
+            waiters++;
+        }
         try {
             while (true) {
                 MemorySegment s = tryReserve(length);
@@ -137,7 +142,12 @@ public final class UserRingBuffer implements AutoCloseable {
                 epoll.await(Epoll.timeoutMillis(Duration.ofNanos(left)));
             }
         } finally {
-            gate.exit();
+            synchronized (this) {
+                waiters--;
+                if (closed && waiters == 0) {
+                    release();
+                }
+            }
         }
     }
 
@@ -179,19 +189,29 @@ public final class UserRingBuffer implements AutoCloseable {
     }
 
     private void check() {
-        if (gate.isClosed()) {
+        if (closed) {
             throw new IllegalStateException(what + " is closed");
         }
     }
 
     /** Closes the producer; a thread waiting in {@link #reserve(int, Duration)} is woken and told so. */
     @Override
-    public void close() {
-        gate.close();
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (waiters > 0) {
+            epoll.wake(); // the last waiter to leave releases
+        } else {
+            release();
+        }
     }
 
+    /** Called with the monitor held, once closed and no thread waits. */
     private void release() {
-        synchronized (this) { // after a submit or reserve in progress on another thread
+        if (!released) {
+            released = true;
             Closing.closeAll(epoll, arena);
         }
     }

@@ -11,8 +11,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -65,6 +69,41 @@ class NetErrorsKernelTest {
         }
         System.gc();
         assertEquals(leaks, Fd.leaks(), "failed attaches closed what they opened");
+    }
+
+    @Test
+    void anInterruptedCallerLeavesAtOnceAndWhatTheTaskMakesIsClosed() throws Exception {
+        String ns = TestNet.singleNamespace("intr");
+        try {
+            CountDownLatch started = new CountDownLatch(1);
+            CountDownLatch closed = new CountDownLatch(1);
+            AtomicReference<Throwable> callerGot = new AtomicReference<>();
+            Thread caller = new Thread(() -> {
+                try {
+                    Net.inNamespace(ns, () -> {
+                        started.countDown();
+                        // Work that ignores interrupts for a while, then makes something that must be closed.
+                        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
+                        while (System.nanoTime() < until) {
+                            Thread.onSpinWait();
+                        }
+                        return (AutoCloseable) closed::countDown;
+                    });
+                } catch (Throwable t) {
+                    callerGot.set(t);
+                }
+            });
+            caller.start();
+            assertTrue(started.await(10, TimeUnit.SECONDS));
+            caller.interrupt();
+            caller.join(2_000);
+            assertFalse(caller.isAlive(), "the interrupted caller still waits");
+            assertTrue(callerGot.get() instanceof BpfException, String.valueOf(callerGot.get()));
+            assertTrue(callerGot.get().getMessage().contains("interrupted"), callerGot.get().getMessage());
+            assertTrue(closed.await(10, TimeUnit.SECONDS), "the task's result was never closed");
+        } finally {
+            TestNet.quietly("ip", "netns", "del", ns);
+        }
     }
 
     @Test

@@ -5,6 +5,7 @@ import io.ebpf4j.btf.Btf;
 import io.ebpf4j.btf.BtfFormatException;
 import io.ebpf4j.btf.BtfKind;
 import io.ebpf4j.elf.ElfFile;
+import io.ebpf4j.kernel.Closing;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -194,21 +195,22 @@ public final class CoreTarget implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            out.forEach(Btf::close);
-            throw new BpfException("cannot list kernel module BTF in " + SYSFS + ": " + e, e);
+            throw Closing.closeAllAfter(new BpfException("cannot list kernel module BTF in " + SYSFS + ": " + e, e), out);
         }
         return out;
     }
 
     @Override
     public synchronized void close() {
+        List<AutoCloseable> all = new ArrayList<>();
         if (modules != null && ownsModules) {
-            modules.forEach(Btf::close);
+            all.addAll(modules);
             modules = List.of();
         }
         if (ownsMain) {
-            main.close();
+            all.add(main);
         }
+        Closing.closeAll(all);
     }
 
     @Override
