@@ -159,14 +159,28 @@ public final class Bpf {
     }
 
     /**
-     * A map element command through the critical (no thread transition) handle: element commands never block.
-     * {@code s} must be the calling thread's scratch.
+     * A map element command through the critical (no thread transition) handle, for commands that never sleep in
+     * the kernel (lookups; writes to hash, array and similar maps). {@code s} must be the calling thread's scratch.
      */
     private static int elem(Scratch s, BpfCmd cmd, int mapFd, MemorySegment key, MemorySegment value, long flags) {
         long a = fillElem(s, mapFd, key, value, flags);
         long r;
         try {
             r = (long) Libc.SYSCALL3_KEEP2_CRITICAL.invokeExact(s.capture, Libc.SYS_BPF, (long) cmd.number, a, ELEM_SIZE,
+                    key, value);
+        } catch (Throwable t) {
+            throw Scratch.rethrow(t);
+        }
+        return r < 0 ? Libc.errno(s.capture) : 0;
+    }
+
+    /** The same through the handle with a thread-state transition, for writes that may sleep in the kernel. */
+    private static int elemBlocking(Scratch s, BpfCmd cmd, int mapFd, MemorySegment key, MemorySegment value,
+                                    long flags) {
+        long a = fillElem(s, mapFd, key, value, flags);
+        long r;
+        try {
+            r = (long) Libc.SYSCALL3_KEEP2_BLOCKING.invokeExact(s.capture, Libc.SYS_BPF, (long) cmd.number, a, ELEM_SIZE,
                     key, value);
         } catch (Throwable t) {
             throw Scratch.rethrow(t);
@@ -231,16 +245,17 @@ public final class Bpf {
         return mapLookup(Scratch.get(), mapFd, key, value, flags);
     }
 
-    public static int mapUpdate(Scratch s, int mapFd, MemorySegment key, MemorySegment value, long flags) {
-        return elem(s, BpfCmd.MAP_UPDATE_ELEM, mapFd, key, value, flags);
+    /** {@code mayBlock}: the map's writes may sleep in the kernel (see {@code BpfMap}), so no critical call. */
+    public static int mapUpdate(Scratch s, int mapFd, MemorySegment key, MemorySegment value, long flags,
+                                boolean mayBlock) {
+        return mayBlock ? elemBlocking(s, BpfCmd.MAP_UPDATE_ELEM, mapFd, key, value, flags)
+                : elem(s, BpfCmd.MAP_UPDATE_ELEM, mapFd, key, value, flags);
     }
 
-    public static int mapUpdate(int mapFd, MemorySegment key, MemorySegment value, long flags) {
-        return mapUpdate(Scratch.get(), mapFd, key, value, flags);
-    }
-
-    public static int mapDelete(int mapFd, MemorySegment key, long flags) {
-        return elem(Scratch.get(), BpfCmd.MAP_DELETE_ELEM, mapFd, key, MemorySegment.NULL, flags);
+    public static int mapDelete(int mapFd, MemorySegment key, long flags, boolean mayBlock) {
+        Scratch s = Scratch.get();
+        return mayBlock ? elemBlocking(s, BpfCmd.MAP_DELETE_ELEM, mapFd, key, MemorySegment.NULL, flags)
+                : elem(s, BpfCmd.MAP_DELETE_ELEM, mapFd, key, MemorySegment.NULL, flags);
     }
 
     public static int mapLookupAndDelete(int mapFd, MemorySegment key, MemorySegment value, long flags) {

@@ -6,14 +6,21 @@ import java.util.concurrent.locks.ReentrantLock;
  * How readers that a thread may wait in (ring and perf buffers, trace_pipe) are closed. Reading calls run between
  * {@link #enter()} and {@link #exit()}; {@link #close()} may come from any thread, or from a handler inside a
  * reading call: it marks the reader closed and wakes a waiter, and the reader's resources are released once, by
- * whoever leaves last — at once when no call is inside, else when the outermost reading call exits.
+ * whoever leaves last — at once when no call is inside, else when the reading call exits. A close from another
+ * thread returns after the release, so it waits for a running batch's handlers to return.
  */
 public final class CloseGate {
     private final ReentrantLock lock = new ReentrantLock();
+    /**
+     * Orders the wake-up against the release: without it, a reading call could leave and release (closing the
+     * wake-up descriptor) between a close marking the reader closed and its wake-up, which would then write to a
+     * closed descriptor, or to whatever file got its number since.
+     */
+    private final Object wakeLock = new Object();
     private final Runnable wake;
     private final Runnable release;
     private volatile boolean closed;
-    private boolean released;
+    private boolean released; // guarded by wakeLock
 
     /** {@code wake} interrupts a waiting call (e.g. an eventfd write); {@code release} frees what the reader holds. */
     public CloseGate(Runnable wake, Runnable release) {
@@ -21,15 +28,23 @@ public final class CloseGate {
         this.release = release;
     }
 
-    /** Starts a reading call; every call is paired with {@link #exit()} in a {@code finally}. */
+    /**
+     * Starts a reading call; every call is paired with {@link #exit()} in a {@code finally}. A reading call from a
+     * handler of the same reader is refused: the outer call would then publish a stale position and hand records
+     * out twice.
+     */
     public void enter() {
+        if (lock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("a handler called back into the reader it was called from (poll or "
+                    + "consume inside a handler); read from the handler's own arguments, or after the call returns");
+        }
         lock.lock();
     }
 
     /** Ends a reading call, releasing the resources if the reader was closed meanwhile. */
     public void exit() {
         try {
-            if (closed && lock.getHoldCount() == 1) {
+            if (closed) {
                 releaseOnce();
             }
         } finally {
@@ -41,13 +56,18 @@ public final class CloseGate {
         return closed;
     }
 
-    /** Marks the reader closed, wakes a waiting call, and releases now unless a reading call is inside. */
+    /**
+     * Marks the reader closed and wakes a waiting call; then, unless called from a handler inside a reading call,
+     * waits for any reading call to leave and makes sure the resources are released before it returns (a second
+     * closer too).
+     */
     public void close() {
-        if (closed) {
-            return;
+        synchronized (wakeLock) {
+            if (!closed) {
+                closed = true;
+                wake.run(); // not released yet: a release sets released under this lock, and only once closed
+            }
         }
-        closed = true;
-        wake.run();
         if (lock.isHeldByCurrentThread()) {
             return; // inside a reading call (a handler closed it): exit() releases
         }
@@ -60,10 +80,12 @@ public final class CloseGate {
     }
 
     private void releaseOnce() {
-        if (released) {
-            return;
+        synchronized (wakeLock) {
+            if (released) {
+                return;
+            }
+            released = true;
         }
-        released = true;
         release.run();
     }
 }

@@ -56,6 +56,14 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS),
             Linker.Option.firstVariadicArg(1), CAPTURE_ERRNO, Linker.Option.critical(false));
     /**
+     * The same shape with the thread-state transition, for element commands that may sleep in the kernel (a map
+     * of maps' update waits for an RCU grace period, a sock map's takes the socket's lock): a critical call would
+     * hold off the JVM's safepoints, and with them every other thread, for that long.
+     */
+    static final MethodHandle SYSCALL3_KEEP2_BLOCKING = handle("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS),
+            Linker.Option.firstVariadicArg(1), CAPTURE_ERRNO);
+    /**
      * The same without errno capture, for callers that repeat a failed call through the capturing handle to learn
      * why: capturing calls into the JVM after every call, a cost a lookup notices (see {@code Bpf.mapLookupQuiet}).
      */

@@ -23,6 +23,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * be pinned, reopened from its pin or id, pointed at another program ({@code LINK_UPDATE}) and detached while
  * others still hold it ({@code LINK_DETACH}). Attach methods for the individual hooks return subclasses of this
  * class; links reopened from a pin or id are plain {@code BpfLink}s.
+ * <p>Its calls are safe from several threads, but {@link #close()} must not race them (as for {@code BpfMap}: the
+ * descriptor's number may go to a new object at once).
  */
 public class BpfLink implements Link {
     private final Fd fd;

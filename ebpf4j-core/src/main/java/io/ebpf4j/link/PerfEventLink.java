@@ -253,7 +253,7 @@ public final class PerfEventLink implements Link {
      * descriptor.
      */
     @Override
-    public void close() {
+    public synchronized void close() { // two closers would both run afterClose (a legacy kprobe's removal)
         if (perf.isClosed()) {
             return;
         }

@@ -35,7 +35,9 @@ import java.util.function.BiConsumer;
  * A live BPF map: owns its file descriptor, closes it on {@link #close()}. Element operations take keys and
  * values as {@link MemorySegment}s (no allocation when they are native) or as byte arrays. Sizes are checked
  * before the system call. Per-CPU maps take and return one slot per possible CPU, each 8-byte aligned.
- * <p>Element operations are safe from many threads; {@link #close()} must not race them.
+ * <p>Element operations are safe from many threads; {@link #close()} must not race them: the kernel may give the
+ * closed descriptor's number to a new object at once, and a call that read the number before the close would then
+ * act on that object.
  * <p>{@link #lookup(MemorySegment, MemorySegment)} and {@link #update(MemorySegment, MemorySegment, UpdateFlag)}
  * with native segments of the map's sizes, from the thread that made the map's last lookup or update, go to the
  * kernel without saving {@code errno}, and repeat a failed call once, saving it, to learn why: such a failure
@@ -77,6 +79,13 @@ public final class BpfMap implements AutoCloseable {
     private int loudLookups;
     /** Updates skip errno capture only on maps whose failed update changes nothing (see {@link #update}). */
     private final boolean quietUpdates;
+    /**
+     * Whether updates and deletes may sleep in the kernel: true but for the map types whose writes only take
+     * spinlocks and allocate without waiting. Those go through a critical downcall; the others (a map of maps'
+     * write waits for an RCU grace period, a sock map's takes the socket's lock, a CPU map's starts a kernel
+     * thread) through one that lets the JVM reach a safepoint meanwhile.
+     */
+    private final boolean writesMayBlock;
     private Arena mmapArena;
     private MemorySegment mapping;
 
@@ -97,7 +106,12 @@ public final class BpfMap implements AutoCloseable {
         // Not LRU maps: their update may evict an element before it fails, and a repeat would evict another.
         this.quietUpdates = type == MapType.HASH || type == MapType.ARRAY || type == MapType.PERCPU_HASH
                 || type == MapType.PERCPU_ARRAY;
+        this.writesMayBlock = !WRITES_NEVER_SLEEP.contains(type);
     }
+
+    private static final Set<MapType> WRITES_NEVER_SLEEP = EnumSet.of(MapType.HASH,
+            MapType.ARRAY, MapType.PERCPU_HASH, MapType.PERCPU_ARRAY, MapType.LRU_HASH, MapType.LRU_PERCPU_HASH,
+            MapType.LPM_TRIE, MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER);
 
     private static int roundUp8(int n) {
         return (n + 7) & ~7;
@@ -412,6 +426,11 @@ public final class BpfMap implements AutoCloseable {
         return quietUpdates;
     }
 
+    /** Whether updates and deletes go through the downcall that lets the JVM reach a safepoint (for tests). */
+    boolean writesMayBlock() {
+        return writesMayBlock;
+    }
+
     /**
      * A command that reads a value ({@code key} already checked, or NULL for keyless maps): into {@code value}
      * in place when it is native, else through the per-thread buffer. False when the kernel says ENOENT.
@@ -472,7 +491,7 @@ public final class BpfMap implements AutoCloseable {
         MemorySegment v = value.isNative() ? value : Bpf.scratchValue(valueBufferSize).copyFrom(value);
         int errno;
         try {
-            errno = Bpf.mapUpdate(scratch(), liveFd(), k, v, flag.value());
+            errno = Bpf.mapUpdate(scratch(), liveFd(), k, v, flag.value(), writesMayBlock);
         } catch (IllegalStateException | WrongThreadException e) {
             throw refused(e, BpfCmd.MAP_UPDATE_ELEM.uapiName(), "key", k, "value", v);
         }
@@ -486,7 +505,7 @@ public final class BpfMap implements AutoCloseable {
         MemorySegment k = checkKey(key);
         int errno;
         try {
-            errno = Bpf.mapDelete(fd.get(), k, 0);
+            errno = Bpf.mapDelete(fd.get(), k, 0, writesMayBlock);
         } catch (IllegalStateException | WrongThreadException e) {
             throw refused(e, BpfCmd.MAP_DELETE_ELEM.uapiName(), "key", k, "value", null);
         }
@@ -540,7 +559,7 @@ public final class BpfMap implements AutoCloseable {
         MemorySegment v = value.isNative() ? value : Bpf.scratchValue(valueBufferSize).copyFrom(value);
         int errno;
         try {
-            errno = Bpf.mapUpdate(fd.get(), MemorySegment.NULL, v, 0);
+            errno = Bpf.mapUpdate(Scratch.get(), fd.get(), MemorySegment.NULL, v, 0, writesMayBlock);
         } catch (IllegalStateException | WrongThreadException e) {
             throw refused(e, BpfCmd.MAP_UPDATE_ELEM.uapiName(), "key", null, "value", v);
         }

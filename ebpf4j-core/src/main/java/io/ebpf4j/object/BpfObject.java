@@ -33,6 +33,8 @@ import java.util.Optional;
 /**
  * A loaded object: the maps and programs its {@link ObjectSpec} described, owned together. Closing it closes
  * them all (pinned ones stay in the kernel through their pins).
+ * <p>Its maps, programs and variables may be used from several threads, but {@link #close()} must not race them
+ * (see {@code BpfMap}).
  */
 public final class BpfObject implements AutoCloseable {
     /** BPF_PSEUDO_MAP_FD and BPF_PSEUDO_MAP_VALUE in an ld_imm64's source register. */

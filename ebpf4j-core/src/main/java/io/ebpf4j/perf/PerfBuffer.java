@@ -449,7 +449,8 @@ public final class PerfBuffer implements AutoCloseable {
 
     /**
      * Wakes a waiting {@link #poll} (it returns -1), removes the events from the map (when the map is still open),
-     * closes them and unmaps the rings.
+     * closes them and unmaps the rings (from a handler: once its batch is over). From another thread it returns once that is done, so
+     * after the batch being handed out, if any: do not close while holding a lock that a handler takes.
      */
     @Override
     public void close() {

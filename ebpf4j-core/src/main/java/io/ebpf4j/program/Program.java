@@ -22,6 +22,8 @@ import java.util.List;
 /**
  * A program loaded into the kernel. Owns its file descriptor; {@link #close()} releases it (the kernel frees the
  * program when nothing else — a link, a pin, a prog array — holds it).
+ * <p>Safe to use from several threads (test runs, attaching, info), but {@link #close()} must not race those calls:
+ * the kernel may give the closed descriptor's number to a new object at once.
  */
 public final class Program implements AutoCloseable {
     /** The kernel refuses logs larger than this ({@code UINT_MAX >> 2}); we stop growing a little before. */

@@ -199,7 +199,8 @@ public final class RingBufferReader implements AutoCloseable {
 
     /**
      * Closes the reader: a thread waiting in {@link #poll} is woken and returns -1; the rings are unmapped once no
-     * thread uses them (at once when called from a handler: after that handler's batch).
+     * thread uses them (when called from a handler: after that handler's batch). From another thread it returns once that is done, so
+     * after the batch being handed out, if any: do not close while holding a lock that a handler takes.
      */
     @Override
     public void close() {

@@ -173,7 +173,10 @@ public final class TracePipe implements AutoCloseable {
         return gate.isClosed();
     }
 
-    /** Closes the pipe; a thread waiting in {@link #poll} or {@link #next} returns at once. */
+    /**
+     * Closes the pipe; a thread waiting in {@link #poll} or {@link #next} returns at once. From another thread it
+     * returns once the pipe is released, after the line being handed out, if any.
+     */
     @Override
     public void close() {
         gate.close();

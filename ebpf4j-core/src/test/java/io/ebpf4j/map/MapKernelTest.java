@@ -314,9 +314,14 @@ class MapKernelTest {
         MapSpec innerSpec = MapSpec.of(MapType.ARRAY, 4, 4, 1);
         try (BpfMap outer = BpfMap.create(MapSpec.of(MapType.HASH_OF_MAPS, 4, 4, 4).withInnerMap(innerSpec).withName("outer"));
              BpfMap inner = BpfMap.create(innerSpec.withName("inner"))) {
+            // A map of maps' write waits for an RCU grace period: it must not be a critical downcall.
+            assertTrue(outer.writesMayBlock());
+            assertFalse(inner.writesMayBlock());
             outer.update(le32(7), le32(inner.fd()));
             // Lookups of map-in-map values return the inner map's id.
             assertArrayEquals(le32(inner.id()), outer.lookup(le32(7)).orElseThrow());
+            assertTrue(outer.delete(le32(7)));
+            assertTrue(outer.lookup(le32(7)).isEmpty());
         }
         SyscallException e = assertThrows(SyscallException.class,
                 () -> BpfMap.create(MapSpec.of(MapType.ARRAY_OF_MAPS, 4, 4, 1).withName("noinner")));
