@@ -72,7 +72,7 @@ final class MapCommand implements Callable<Integer> {
         Selector sel = Selector.parse(spec.subcommands().get("dump").getCommandSpec(), words, SELECTORS);
         Output out = Output.of(spec);
         try (BpfMap m = openOne(sel)) {
-            requireKeys(m);
+            requireDumpable(m);
             try (MapBtf btf = MapBtf.of(m.info())) {
                 if (out.json()) {
                     out.json(g -> {
@@ -215,14 +215,22 @@ final class MapCommand implements Callable<Integer> {
     // ---- dump ----
 
     /**
-     * Checks that the map has keys to walk. Queues, stacks, ring buffers, bloom filters and arenas have none:
-     * their contents are not reachable by key.
+     * Checks, before anything is printed, that the map can be dumped: it has keys to walk (queues, stacks, ring
+     * buffers, bloom filters and arenas have none), they are not descriptors of the owners (local storage), and
+     * user space can read its values.
      */
-    private static void requireKeys(BpfMap m) {
+    private static void requireDumpable(BpfMap m) {
+        String what = "map '" + m.name() + "' (" + m.type().displayName() + ")";
         if (m.type().isKeyless() || m.keySize() == 0) {
-            throw new BpfException("map '" + m.name() + "' (" + m.type().displayName()
-                    + ") has no keys: its contents cannot be dumped element by element");
+            throw new BpfException(what + " has no keys: its contents cannot be dumped element by element");
         }
+        if (m.type().isLocalStorage()) {
+            throw new BpfException(what + " is keyed by descriptors of the objects it stores data for (sockets, "
+                    + "tasks...): user space cannot walk it");
+        }
+        m.type().unreadableValues(m.valueSize()).ifPresent(why -> {
+            throw new BpfException(what + " cannot be dumped: " + why);
+        });
     }
 
     /**

@@ -161,9 +161,10 @@ final class NetCommand implements Callable<Integer> {
         return 0;
     }
 
-    @Command(name = "detach", description = "Remove the programs of one hook: ATTACH_TYPE dev NAME. XDP types remove "
-            + "the netlink-attached XDP program; tc and tcx types remove every program of that hook (tcx links are "
-            + "detached, cls_bpf filters deleted).")
+    @Command(name = "detach", description = "Remove the programs of one hook: ATTACH_TYPE dev NAME. xdp removes the "
+            + "netlink-attached XDP program in whatever mode it runs, xdpgeneric, xdpdrv and xdpoffload only the one "
+            + "of that mode; tcx_* types detach the tcx programs of that direction (their links become defunct), "
+            + "tc_* types delete its cls_bpf filters.")
     int detach(@Parameters(arity = "3", paramLabel = "ARGS") List<String> words,
                @Option(names = "--netns", paramLabel = "NAME", description = "The network namespace (ip netns) of the interface.") String netns)
             throws IOException {
@@ -173,9 +174,9 @@ final class NetCommand implements Callable<Integer> {
         int removed = in(netns, () -> {
             int ifindex = Net.ifindex(dev);
             if (type.xdp != null) {
-                return Net.detachXdp(ifindex) ? 1 : 0;
+                return Net.detachXdp(ifindex, type.xdp) ? 1 : 0;
             }
-            return Net.detachTc(ifindex, type.tc);
+            return type.tcx ? Net.detachTcx(ifindex, type.tc) : Net.detachTcFilters(ifindex, type.tc);
         });
         Output out = Output.of(spec);
         if (out.json()) {

@@ -209,6 +209,25 @@ class CliTest {
     }
 
     @Test
+    void mapsWhoseValuesUserSpaceCannotReadAreRefusedBeforeAnyOutput() {
+        try (BpfMap pb = BpfMap.create(MapSpec.of(MapType.PERF_EVENT_ARRAY, 4, 4, 2).withName("clitest_pb"));
+             BpfMap sm = BpfMap.create(MapSpec.of(MapType.SOCKMAP, 4, 4, 2).withName("clitest_sm"));
+             BpfMap sm8 = BpfMap.create(MapSpec.of(MapType.SOCKMAP, 4, 8, 2).withName("clitest_sm8"))) {
+            Result perf = run("map", "dump", "id", String.valueOf(pb.id()), "-j");
+            assertEquals(1, perf.exit());
+            assertEquals("", perf.out(), "half a JSON document");
+            assertTrue(perf.err().startsWith("ebpf4j: map 'clitest_pb' (perf_event_array) cannot be dumped: "),
+                    perf.err());
+            assertEquals(1, perf.err().lines().count(), perf.err());
+            Result sock = run("map", "dump", "id", String.valueOf(sm.id()));
+            assertEquals(1, sock.exit());
+            assertTrue(sock.err().contains("needs 8-byte values"), sock.err());
+            // With 8-byte values user space reads cookies: an empty sockmap dumps as one.
+            assertEquals("Found 0 elements", ok("map", "dump", "id", String.valueOf(sm8.id())).out().strip());
+        }
+    }
+
+    @Test
     void usageErrorsExitTwo() {
         assertEquals(2, run("prog", "show", "id", "abc").exit());
         assertEquals(2, run("prog", "show", "colour", "1").exit());

@@ -169,6 +169,14 @@ public final class Net {
      * the link. Returns false when no program was attached.
      */
     public static boolean detachXdp(int ifindex) {
+        return detachXdp(ifindex, XdpMode.DEFAULT);
+    }
+
+    /**
+     * {@link #detachXdp(int)} for one mode only ({@link XdpMode#DEFAULT}: any): the programs of other modes stay.
+     * Returns false when no program was attached in that mode.
+     */
+    public static boolean detachXdp(int ifindex, XdpMode only) {
         try (io.ebpf4j.kernel.Netlink nl = io.ebpf4j.kernel.Netlink.route()) {
             String what = "XDP detach on " + Owned.ifname(ifindex);
             XdpState s = XdpState.of(io.ebpf4j.kernel.RtNetlink.xdpQuery(nl, ifindex, what));
@@ -177,8 +185,10 @@ public final class Net {
             }
             int[][] modes = {{s.driverProgramId(), XdpMode.DRV.flag()}, {s.skbProgramId(), XdpMode.SKB.flag()},
                     {s.hwProgramId(), XdpMode.HW.flag()}};
+            boolean removed = false;
             for (int[] m : modes) {
-                if (m[0] != 0) {
+                if (m[0] != 0 && (only == XdpMode.DEFAULT || only.flag() == m[1])) {
+                    removed = true;
                     try {
                         io.ebpf4j.kernel.RtNetlink.xdpSet(nl, ifindex, -1, m[1], 0, what);
                     } catch (SyscallException e) {
@@ -190,7 +200,7 @@ public final class Net {
                     }
                 }
             }
-            return true;
+            return removed;
         }
     }
 
@@ -199,6 +209,14 @@ public final class Net {
      * holders keep defunct links), and cls_bpf filters are deleted. Returns how many were removed.
      */
     public static int detachTc(int ifindex, TcDirection direction) {
+        return detachTcx(ifindex, direction) + detachTcFilters(ifindex, direction);
+    }
+
+    /**
+     * Removes the tcx programs of one direction of {@code ifindex} (links are detached; their holders keep defunct
+     * links); cls_bpf filters stay. Returns how many were removed.
+     */
+    public static int detachTcx(int ifindex, TcDirection direction) {
         int n = 0;
         HookQuery q = TcxLink.query(ifindex, direction);
         for (int i = 0; i < q.programIds().size(); i++) {
@@ -215,6 +233,15 @@ public final class Net {
             }
             n++;
         }
+        return n;
+    }
+
+    /**
+     * Deletes the cls_bpf filters (tc through netlink, as ip and tc make them) of one direction of {@code ifindex};
+     * tcx programs stay. Returns how many were removed.
+     */
+    public static int detachTcFilters(int ifindex, TcDirection direction) {
+        int n = 0;
         try (io.ebpf4j.kernel.Netlink nl = io.ebpf4j.kernel.Netlink.route()) {
             for (TcFilter f : TcNetlinkLink.filters(ifindex, direction)) {
                 io.ebpf4j.kernel.RtNetlink.bpfFilterDelete(nl, ifindex, direction.clsactParent(),

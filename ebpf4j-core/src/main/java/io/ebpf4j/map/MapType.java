@@ -88,6 +88,27 @@ public enum MapType {
         return kind == Kind.ARRAY || kind == Kind.FD_ARRAY;
     }
 
+    /**
+     * Why user space cannot read the values of a map of this type whose values are {@code valueSize} bytes with
+     * a lookup; empty when it can. Perf event, cgroup and AF_XDP socket arrays hold kernel objects that lookups
+     * refuse; socket maps answer with the socket's cookie, which needs 8-byte values.
+     */
+    public java.util.Optional<String> unreadableValues(int valueSize) {
+        return switch (this) {
+            case PERF_EVENT_ARRAY, CGROUP_ARRAY, XSKMAP -> java.util.Optional.of("a " + displayName() + " map holds "
+                    + "kernel objects that user space cannot read back (it can only set and delete them)");
+            case SOCKMAP, SOCKHASH, REUSEPORT_SOCKARRAY -> valueSize == Long.BYTES ? java.util.Optional.empty()
+                    : java.util.Optional.of("user space reads a socket's cookie from a " + displayName() + " map, "
+                    + "which needs 8-byte values (this one's are " + valueSize + " bytes)");
+            default -> java.util.Optional.empty();
+        };
+    }
+
+    /** Local storage maps (socket, inode, task, cgroup): keyed by a descriptor of the owner, not walkable. */
+    public boolean isLocalStorage() {
+        return kind == Kind.LOCAL_STORAGE;
+    }
+
     /** Maps with no key (queue, stack, bloom filter, ring buffers, arena). */
     public boolean isKeyless() {
         return kind == Kind.KEYLESS;

@@ -104,6 +104,10 @@ class XdpKernelTest {
                         () -> Net.inNamespace(net.nsB, () -> XdpNetlinkLink.attach(drop, ifindex, XdpMode.SKB)));
                 assertEquals(Errno.EBUSY, busy.errno(), busy.getMessage());
 
+                // A detach of another mode leaves the generic-mode program alone.
+                assertFalse(Net.inNamespace(net.nsB, () -> Net.detachXdp(ifindex, XdpMode.DRV)));
+                assertEquals(count.id(), link.query().skbProgramId());
+
                 link.update(drop);
                 assertEquals(drop.id(), link.query().skbProgramId());
                 assertEquals(0, TestNet.exchange(udp, N, 300));
@@ -130,6 +134,10 @@ class XdpKernelTest {
             }
             try (Link tc = Net.inNamespace(net.nsB, () -> Net.attachTc(obj.program("tc_first"), ifindex, TcDirection.EGRESS))) {
                 assertInstanceOf(TcxLink.class, tc);
+                // Each detach removes only what it names: no cls_bpf filter here, no tcx program on ingress.
+                assertEquals(0, Net.inNamespace(net.nsB, () -> Net.detachTcFilters(ifindex, TcDirection.EGRESS)));
+                assertEquals(0, Net.inNamespace(net.nsB, () -> Net.detachTcx(ifindex, TcDirection.INGRESS)));
+                assertEquals(1, Net.inNamespace(net.nsB, () -> TcxLink.query(ifindex, TcDirection.EGRESS)).programIds().size());
                 assertEquals(1, Net.inNamespace(net.nsB, () -> Net.detachTc(ifindex, TcDirection.EGRESS)));
                 assertTrue(Net.inNamespace(net.nsB, () -> TcxLink.query(ifindex, TcDirection.EGRESS)).programIds().isEmpty(),
                         "detachTc emptied the hook; the link object stays, defunct, until closed");

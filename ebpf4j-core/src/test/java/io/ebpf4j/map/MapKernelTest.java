@@ -117,6 +117,20 @@ class MapKernelTest {
     }
 
     @Test
+    void aLookupUserSpaceCannotMakeSaysWhy() {
+        try (BpfMap pb = BpfMap.create(MapSpec.of(MapType.PERF_EVENT_ARRAY, 4, 4, 2).withName("pb"));
+             BpfMap sm = BpfMap.create(MapSpec.of(MapType.SOCKMAP, 4, 4, 2).withName("sm"))) {
+            SyscallException perf = assertThrows(SyscallException.class, () -> pb.lookup(le32(0)));
+            assertTrue(perf.getMessage().contains("cannot read back"), perf.getMessage());
+            SyscallException sock = assertThrows(SyscallException.class, () -> sm.lookup(le32(0)));
+            assertEquals(Errno.ENOSPC, sock.errno(), sock.getMessage());
+            assertTrue(sock.getMessage().contains("needs 8-byte values"), sock.getMessage());
+        }
+        assertTrue(MapType.SOCKMAP.unreadableValues(8).isEmpty());
+        assertTrue(MapType.HASH.unreadableValues(4).isEmpty());
+    }
+
+    @Test
     void wrongSizesAreRefusedBeforeTheSyscall() {
         try (BpfMap m = BpfMap.create(MapSpec.of(MapType.HASH, 4, 8, 4).withName("sizes"))) {
             SizeMismatchException k = assertThrows(SizeMismatchException.class, () -> m.lookup(new byte[8]));
