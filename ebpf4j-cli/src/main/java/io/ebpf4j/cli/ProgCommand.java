@@ -24,8 +24,10 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
@@ -96,9 +98,13 @@ final class ProgCommand implements Callable<Integer> {
         // The maps the object asks to pin, pinned by the load itself: those it makes are ours to take back.
         List<Path> objectPins = objectSpec.maps().values().stream().map(m -> objectPinPath(m, objectSpec, pinRoot))
                 .filter(p -> p != null && !Files.exists(p)).toList();
+        // And the directories the load will make for them (tc/globals...), outermost first.
+        Set<Path> objectDirs = new LinkedHashSet<>();
+        objectPins.forEach(p -> objectDirs.addAll(Pins.missingParents(p)));
         try (BpfObject obj = BpfObject.load(objectSpec,
                 BpfObject.Options.defaults().withPinRoot(pinRoot).withTargetBtf(targetBtf))) {
             try {
+                objectDirs.stream().filter(Files::isDirectory).forEach(pins.made::add);
                 objectPins.stream().filter(Files::exists).forEach(pins.made::add);
                 for (var e : obj.programs().entrySet()) {
                     pins.pin(pinDir.resolve(pinName(e.getKey())), e.getValue()::pin);
@@ -148,12 +154,18 @@ final class ProgCommand implements Callable<Integer> {
     private static final class Pins {
         private final List<Path> made = new ArrayList<>();
 
+        /** The ancestors of {@code path} that do not exist yet, outermost first. */
+        static List<Path> missingParents(Path path) {
+            List<Path> missing = new ArrayList<>();
+            for (Path d = path.toAbsolutePath().getParent(); d != null && !Files.exists(d); d = d.getParent()) {
+                missing.addFirst(d);
+            }
+            return missing;
+        }
+
         void pin(Path path, Consumer<Path> pinner) {
             // Directories the pin creates are noted first, outermost first, so that undo removes them last.
-            List<Path> newDirs = new ArrayList<>();
-            for (Path d = path.toAbsolutePath().getParent(); d != null && !Files.exists(d); d = d.getParent()) {
-                newDirs.addFirst(d);
-            }
+            List<Path> newDirs = missingParents(path);
             boolean pinned = false;
             try {
                 pinner.accept(path);

@@ -229,6 +229,20 @@ class CliObjectTest {
         assertFalse(Files.exists(pinDir), "nothing pinned");
     }
 
+    @Test
+    void aLoadallThatFailsHalfWayRemovesThePinsAndDirectoriesItMade() throws IOException, InterruptedException {
+        Path pinned = compile("cli_pinned");
+        Path pinRoot = pinDir.resolve("root/sub");
+        Path progs = tmp.resolve("not-bpffs/progs");
+        // The load pins the object's map under pinRoot (making pinDir, root and sub); the programs' pins then fail:
+        // their directory is not in a bpffs.
+        CliTest.Result r = run("prog", "loadall", pinned.toString(), progs.toString(), "--pin-root", pinRoot.toString());
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains("EPERM"), r.err());
+        assertFalse(Files.exists(pinDir), "the map's pin or the directories made for it are left");
+        assertFalse(Files.exists(progs.getParent()), "the directories made for the programs' pins are left");
+    }
+
     private static List<String> names(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).sorted().toList();

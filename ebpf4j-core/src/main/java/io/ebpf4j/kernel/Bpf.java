@@ -531,17 +531,57 @@ public final class Bpf {
         return ids;
     }
 
-    /** Pins {@code fd} at {@code path}, making missing parent directories first (as bpftool does). */
+    /**
+     * Pins {@code fd} at {@code path}, making missing parent directories first (as bpftool does). When the pin
+     * fails, the directories it made are removed again.
+     */
     public static void pinCreatingParents(int fd, java.nio.file.Path path, String object) {
-        java.nio.file.Path parent = path.toAbsolutePath().getParent();
-        if (parent != null && !java.nio.file.Files.isDirectory(parent)) {
+        java.util.List<java.nio.file.Path> made = missingParents(path);
+        if (!made.isEmpty()) {
+            java.nio.file.Path parent = made.getLast();
             try {
                 java.nio.file.Files.createDirectories(parent);
             } catch (java.io.IOException e) {
-                throw new io.ebpf4j.BpfException("cannot create pin directory " + parent + ": " + e.getMessage(), e);
+                java.nio.file.Path blocker = parent;
+                while (blocker != null && !(java.nio.file.Files.exists(blocker)
+                        && !java.nio.file.Files.isDirectory(blocker))) {
+                    blocker = blocker.getParent();
+                }
+                String why = blocker != null ? blocker + " is in the way and is not a directory (a pinned object?)"
+                        : e.toString();
+                io.ebpf4j.BpfException failure = new io.ebpf4j.BpfException("cannot create pin directory " + parent
+                        + " for " + object + ": " + why, e);
+                removeDirectories(made, failure);
+                throw failure;
             }
         }
-        objPin(fd, path.toString(), object);
+        try {
+            objPin(fd, path.toString(), object);
+        } catch (RuntimeException e) {
+            removeDirectories(made, e);
+            throw e;
+        }
+    }
+
+    /** The ancestors of {@code path} that do not exist yet, outermost first: what pinning there would make. */
+    public static java.util.List<java.nio.file.Path> missingParents(java.nio.file.Path path) {
+        java.util.List<java.nio.file.Path> missing = new java.util.ArrayList<>();
+        for (java.nio.file.Path d = path.toAbsolutePath().getParent(); d != null && !java.nio.file.Files.exists(d);
+             d = d.getParent()) {
+            missing.addFirst(d);
+        }
+        return missing;
+    }
+
+    /** Removes {@code dirs} (outermost first, as {@link #missingParents} lists them) innermost first, if empty. */
+    public static void removeDirectories(java.util.List<java.nio.file.Path> dirs, Throwable failure) {
+        for (java.nio.file.Path d : dirs.reversed()) {
+            try {
+                java.nio.file.Files.deleteIfExists(d);
+            } catch (java.io.IOException e) {
+                failure.addSuppressed(e);
+            }
+        }
     }
 
     public static Fd fdById(BpfCmd cmd, int id, int openFlags, String what) {

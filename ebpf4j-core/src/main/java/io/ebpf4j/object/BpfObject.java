@@ -7,6 +7,7 @@ import io.ebpf4j.VerifierException;
 import io.ebpf4j.asm.Disassembler;
 import io.ebpf4j.asm.Instruction;
 import io.ebpf4j.btf.LoadedBtf;
+import io.ebpf4j.kernel.Bpf;
 import io.ebpf4j.kernel.Closing;
 import io.ebpf4j.map.BpfMap;
 import io.ebpf4j.map.MapInfo;
@@ -165,8 +166,9 @@ public final class BpfObject implements AutoCloseable {
             made.addAll(programs.values());
             made.addAll(maps.values());
             Closing.closeAllAfter(e, made);
-            // Pins this load made go too (pins it reused stay), so a failed load leaves nothing behind.
-            for (Path pin : newPins) {
+            // Pins this load made go too (pins it reused stay), and the directories it made for them, newest first,
+            // so a failed load leaves nothing behind.
+            for (Path pin : newPins.reversed()) {
                 try {
                     Files.deleteIfExists(pin);
                 } catch (java.io.IOException unpin) {
@@ -254,7 +256,9 @@ public final class BpfObject implements AutoCloseable {
                     m.freeze();
                 }
                 if (pin != null) {
+                    List<Path> dirs = Bpf.missingParents(pin);
                     m.pin(pin);
+                    newPins.addAll(dirs); // directories first: a failed load removes them after the pins in them
                     newPins.add(pin);
                 }
                 return m;

@@ -277,6 +277,14 @@ class MapKernelTest {
             }
             SyscallException dup = assertThrows(SyscallException.class, () -> m.pin(pin));
             assertEquals(Errno.EEXIST, dup.errno());
+            // A pin the kernel refuses (bpffs names may not hold dots) takes back the directories made for it.
+            Path refused = root.resolve("new/deeper/a.b");
+            assertThrows(SyscallException.class, () -> m.pin(refused));
+            assertFalse(Files.exists(root.resolve("new")), "directories made for a refused pin are left");
+            // A pinned object in the way of a directory is named.
+            io.ebpf4j.BpfException blocked = assertThrows(io.ebpf4j.BpfException.class,
+                    () -> m.pin(pin.resolve("below/x")));
+            assertTrue(blocked.getMessage().contains(pin + " is in the way"), blocked.getMessage());
         } finally {
             Files.deleteIfExists(pin);
             Files.deleteIfExists(pin.getParent());
