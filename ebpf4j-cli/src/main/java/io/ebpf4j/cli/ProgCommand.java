@@ -116,6 +116,11 @@ final class ProgCommand implements Callable<Integer> {
                 }
                 if (autoattach) {
                     try (Links.Attached attached = Links.attachAll(obj)) {
+                        PrintWriter err = spec.commandLine().getErr();
+                        for (var s : attached.skipped().entrySet()) {
+                            err.println("ebpf4j: not attached " + s.getKey() + ": " + s.getValue());
+                        }
+                        err.flush();
                         for (var e : attached.links().entrySet()) {
                             BpfLink link = e.getValue().bpfLink().orElseThrow(() -> new BpfException("program '"
                                     + e.getKey() + "' was attached without a bpf_link (" + e.getValue().describe()

@@ -230,6 +230,14 @@ class CliObjectTest {
     }
 
     @Test
+    void autoattachNamesTheProgramsItLeavesUnattached() {
+        // cli.bpf.o's xdp and socket programs name no hook that can be attached without more input.
+        CliTest.Result r = run("prog", "loadall", object.toString(), pinDir.resolve("progs").toString(), "--autoattach");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("ebpf4j: not attached cli_xdp: "), r.err());
+    }
+
+    @Test
     void aLoadallThatFailsHalfWayRemovesThePinsAndDirectoriesItMade() throws IOException, InterruptedException {
         Path pinned = compile("cli_pinned");
         Path pinRoot = pinDir.resolve("root/sub");

@@ -491,8 +491,42 @@ public final class Bpf {
             MemorySegment a = Scratch.get().attr(l.size());
             a.set(JAVA_LONG, l.offset("pathname"), arena.allocateFrom(path).address());
             a.set(JAVA_INT, l.offset("bpf_fd"), fd);
-            callOrThrow(BpfCmd.OBJ_PIN, l, a, l.offset("path_fd"), object + " -> " + path, null);
+            try {
+                callOrThrow(BpfCmd.OBJ_PIN, l, a, l.offset("path_fd"), object + " -> " + path, null);
+            } catch (io.ebpf4j.SyscallException e) {
+                java.nio.file.Path p = java.nio.file.Path.of(path).toAbsolutePath();
+                boolean dotted = p.getFileName() != null && p.getFileName().toString().contains(".");
+                throw withPathHint(e, p.getParent(), dotted);
+            }
         }
+    }
+
+    /**
+     * A pin or a pinned-object open refused with EPERM, EACCES or EINVAL: say so when the path is not in a bpffs
+     * (the kernel's answer then reads like a permission problem), or is a directory.
+     */
+    private static io.ebpf4j.SyscallException withPathHint(io.ebpf4j.SyscallException e, java.nio.file.Path where,
+                                                           boolean dottedName) {
+        io.ebpf4j.Errno errno = e.errno();
+        if (where == null || (errno != io.ebpf4j.Errno.EPERM && errno != io.ebpf4j.Errno.EACCES
+                && errno != io.ebpf4j.Errno.EINVAL)) {
+            return e;
+        }
+        String fsType = io.ebpf4j.Mounts.typeOf(where).orElse(null);
+        String hint;
+        if (fsType != null && !fsType.equals("bpf")) {
+            hint = "'" + where + "' is on a " + fsType + " file system, not a bpffs: pinned objects live in a bpffs "
+                    + "such as /sys/fs/bpf";
+        } else if (java.nio.file.Files.isDirectory(where) && e.call().equals(BpfCmd.OBJ_GET.uapiName())) {
+            hint = "'" + where + "' is a directory, not a pinned object";
+        } else if (errno == io.ebpf4j.Errno.EPERM && dottedName) {
+            hint = "bpffs refuses names with a dot (they are reserved): choose a name without one";
+        } else {
+            return e;
+        }
+        io.ebpf4j.SyscallException hinted = new io.ebpf4j.SyscallException(e.call(), e.errnoNumber(), e.object(), hint);
+        hinted.initCause(e);
+        return hinted;
     }
 
     public static Fd objGet(String path, int fileFlags) {
@@ -501,7 +535,12 @@ public final class Bpf {
             MemorySegment a = Scratch.get().attr(l.size());
             a.set(JAVA_LONG, l.offset("pathname"), arena.allocateFrom(path).address());
             a.set(JAVA_INT, l.offset("file_flags"), fileFlags);
-            long fd = callOrThrow(BpfCmd.OBJ_GET, l, a, l.offset("path_fd"), path, null);
+            long fd;
+            try {
+                fd = callOrThrow(BpfCmd.OBJ_GET, l, a, l.offset("path_fd"), path, null);
+            } catch (io.ebpf4j.SyscallException e) {
+                throw withPathHint(e, java.nio.file.Path.of(path).toAbsolutePath(), false);
+            }
             return Fd.own((int) fd, "pinned object '" + path + "'");
         }
     }

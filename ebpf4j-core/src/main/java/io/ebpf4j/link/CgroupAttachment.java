@@ -4,7 +4,6 @@ import io.ebpf4j.kernel.Bpf;
 import io.ebpf4j.kernel.BpfCmd;
 import io.ebpf4j.kernel.Closing;
 import io.ebpf4j.kernel.Fd;
-import io.ebpf4j.kernel.Sys;
 import io.ebpf4j.program.AttachType;
 import io.ebpf4j.program.Program;
 
@@ -54,7 +53,7 @@ public final class CgroupAttachment extends AbstractAttachment {
     public static CgroupAttachment attach(Program program, Path cgroup, AttachType type, Mode mode) {
         String what = "cgroup " + type.displayName() + " '" + program.name() + "' on " + cgroup + " (prog_attach, "
                 + mode.name().toLowerCase(java.util.Locale.ROOT) + ")";
-        Fd dir = Sys.open(cgroup.toString(), true);
+        Fd dir = Cgroups.openDir(cgroup);
         Fd own = null;
         try {
             own = Owned.program(program);
@@ -94,7 +93,7 @@ public final class CgroupAttachment extends AbstractAttachment {
             }
             return;
         }
-        try (Fd dir = Sys.open(cgroup.toString(), true)) {
+        try (Fd dir = Cgroups.openDir(cgroup)) {
             Bpf.progAttach(BpfCmd.PROG_DETACH, dir.get(), program.fd(), type.value(), 0, 0,
                     "cgroup " + type.displayName() + " program " + program.id() + " on " + cgroup);
         }

@@ -4,7 +4,6 @@ import io.ebpf4j.kernel.Attr;
 import io.ebpf4j.kernel.Bpf;
 import io.ebpf4j.kernel.Fd;
 import io.ebpf4j.kernel.ProgQuery;
-import io.ebpf4j.kernel.Sys;
 import io.ebpf4j.program.AttachType;
 import io.ebpf4j.program.Program;
 import io.ebpf4j.program.ProgramType;
@@ -76,7 +75,7 @@ public final class CgroupLink extends BpfLink {
     /** With an explicit place among the cgroup's programs (kernels with ordered cgroup hooks). */
     public static CgroupLink attach(Program program, Path cgroup, AttachType type, LinkOrder order) {
         String what = "cgroup " + type.displayName() + " '" + program.name() + "' on " + cgroup;
-        try (Fd dir = Sys.open(cgroup.toString(), true)) {
+        try (Fd dir = Cgroups.openDir(cgroup)) {
             boolean ordered = order.flags() != 0 || order.expectedRevision() != 0;
             Fd fd = Bpf.linkCreate(program.fd(), dir.get(), type.value(), order.flags(), a -> {
                 a.set(JAVA_INT, Attr.LinkCreate.RELATIVE_FD, order.relativeId());
@@ -92,7 +91,7 @@ public final class CgroupLink extends BpfLink {
      */
     public static HookQuery query(Path cgroup, AttachType type) {
         ProgQuery.Result r;
-        try (Fd dir = Sys.open(cgroup.toString(), true)) {
+        try (Fd dir = Cgroups.openDir(cgroup)) {
             r = ProgQuery.query(dir.get(), type.value(), 0, MAX_QUERY, "cgroup " + type.displayName() + " of " + cgroup);
         }
         int[] links = r.linkIds();
@@ -137,7 +136,7 @@ public final class CgroupLink extends BpfLink {
 
     /** The programs that run for {@code type} in {@code cgroup}, inherited ones included. */
     public static HookQuery queryEffective(Path cgroup, AttachType type) {
-        try (Fd dir = Sys.open(cgroup.toString(), true)) {
+        try (Fd dir = Cgroups.openDir(cgroup)) {
             ProgQuery.Result r = ProgQuery.query(dir.get(), type.value(), ProgQuery.BPF_F_QUERY_EFFECTIVE, MAX_QUERY,
                     "cgroup " + type.displayName() + " of " + cgroup);
             return HookQuery.of(new ProgQuery.Result(r.attachFlags(), r.progIds(), new int[0], r.revision()));

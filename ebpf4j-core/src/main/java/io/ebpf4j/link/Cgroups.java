@@ -2,7 +2,10 @@ package io.ebpf4j.link;
 
 import io.ebpf4j.BpfException;
 import io.ebpf4j.Mounts;
+import io.ebpf4j.kernel.Fd;
+import io.ebpf4j.kernel.Sys;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Where cgroup v2 lives on this machine. */
@@ -17,5 +20,19 @@ public final class Cgroups {
     public static Path root() {
         return Mounts.find("cgroup2").orElseThrow(() -> new BpfException(
                 "no cgroup v2 file system is mounted; mount one (mount -t cgroup2 none /sys/fs/cgroup) to attach cgroup programs"));
+    }
+
+    /**
+     * Opens the cgroup directory {@code cgroup}, refusing first what is not a cgroup v2 directory: the kernel would
+     * answer EBADF, which reads like a closed descriptor.
+     */
+    static Fd openDir(Path cgroup) {
+        String type = Mounts.typeOf(cgroup).orElse(null);
+        if (Files.exists(cgroup) && type != null && !type.equals("cgroup2")) {
+            String v2 = Mounts.find("cgroup2").map(p -> "cgroup v2 is mounted at " + p).orElse("no cgroup v2 is mounted");
+            throw new BpfException("'" + cgroup + "' is not a cgroup v2 directory (it is on a " + type
+                    + " file system; " + v2 + ")");
+        }
+        return Sys.open(cgroup.toString(), true);
     }
 }

@@ -73,6 +73,14 @@ class CgroupKernelTest {
     }
 
     @Test
+    void aDirectoryThatIsNotACgroupV2IsNamedAsSuch(@org.junit.jupiter.api.io.TempDir Path tmp) {
+        io.ebpf4j.BpfException e = org.junit.jupiter.api.Assertions.assertThrows(io.ebpf4j.BpfException.class,
+                () -> CgroupLink.query(tmp, AttachType.CGROUP_INET_EGRESS));
+        assertTrue(e.getMessage().contains("is not a cgroup v2 directory"), e.getMessage());
+        assertTrue(e.getMessage().contains("cgroup v2 is mounted at"), e.getMessage());
+    }
+
+    @Test
     void skbEgressLinkCountsTheChildsDatagrams() throws Exception {
         Path dir = Mounts.bpffs().resolve("ebpf4j-test-cg-" + ProcessHandle.current().pid());
         Path pin = dir.resolve("egress");

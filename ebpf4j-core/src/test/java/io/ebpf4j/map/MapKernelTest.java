@@ -279,7 +279,8 @@ class MapKernelTest {
             assertEquals(Errno.EEXIST, dup.errno());
             // A pin the kernel refuses (bpffs names may not hold dots) takes back the directories made for it.
             Path refused = root.resolve("new/deeper/a.b");
-            assertThrows(SyscallException.class, () -> m.pin(refused));
+            SyscallException dotted = assertThrows(SyscallException.class, () -> m.pin(refused));
+            assertTrue(dotted.getMessage().contains("names with a dot"), dotted.getMessage());
             assertFalse(Files.exists(root.resolve("new")), "directories made for a refused pin are left");
             // A pinned object in the way of a directory is named.
             io.ebpf4j.BpfException blocked = assertThrows(io.ebpf4j.BpfException.class,
@@ -293,6 +294,21 @@ class MapKernelTest {
         SyscallException gone = assertThrows(SyscallException.class, () -> BpfMap.openPinned(pin));
         assertEquals(Errno.ENOENT, gone.errno());
         assertTrue(gone.getMessage().contains("nothing is pinned"), gone.getMessage());
+    }
+
+    @Test
+    void pathsOutsideABpffsOrThatAreDirectoriesAreNamedAsSuch(@org.junit.jupiter.api.io.TempDir Path tmp)
+            throws Exception {
+        Path file = Files.writeString(tmp.resolve("not-a-pin"), "x");
+        SyscallException notBpffs = assertThrows(SyscallException.class, () -> BpfMap.openPinned(file));
+        assertTrue(notBpffs.getMessage().contains("not a bpffs"), notBpffs.getMessage());
+        SyscallException dir = assertThrows(SyscallException.class, () -> BpfMap.openPinned(Mounts.bpffs()));
+        assertTrue(dir.getMessage().contains("is a directory, not a pinned object"), dir.getMessage());
+        try (BpfMap m = BpfMap.create(MapSpec.of(MapType.ARRAY, 4, 4, 1).withName("elsewhere"))) {
+            SyscallException pin = assertThrows(SyscallException.class, () -> m.pin(tmp.resolve("sub/pin")));
+            assertTrue(pin.getMessage().contains("not a bpffs"), pin.getMessage());
+            assertFalse(Files.exists(tmp.resolve("sub")), "the directory made for the pin is left");
+        }
     }
 
     @Test
