@@ -53,6 +53,7 @@ public final class CgroupAttachment extends AbstractAttachment {
     public static CgroupAttachment attach(Program program, Path cgroup, AttachType type, Mode mode) {
         String what = "cgroup " + type.displayName() + " '" + program.name() + "' on " + cgroup + " (prog_attach, "
                 + mode.name().toLowerCase(java.util.Locale.ROOT) + ")";
+        Hooks.requireProgramType(program, type, what);
         Fd dir = Cgroups.openDir(cgroup);
         Fd own = null;
         try {

@@ -75,6 +75,7 @@ public final class CgroupLink extends BpfLink {
     /** With an explicit place among the cgroup's programs (kernels with ordered cgroup hooks). */
     public static CgroupLink attach(Program program, Path cgroup, AttachType type, LinkOrder order) {
         String what = "cgroup " + type.displayName() + " '" + program.name() + "' on " + cgroup;
+        Hooks.requireProgramType(program, type, what);
         try (Fd dir = Cgroups.openDir(cgroup)) {
             boolean ordered = order.flags() != 0 || order.expectedRevision() != 0;
             Fd fd = Bpf.linkCreate(program.fd(), dir.get(), type.value(), order.flags(), a -> {

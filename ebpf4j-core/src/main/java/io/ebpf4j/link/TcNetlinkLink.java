@@ -43,6 +43,8 @@ public final class TcNetlinkLink extends AbstractAttachment {
             throw new IllegalArgumentException("tc priority must be 0..65535, not " + priority);
         }
         String where = "tc " + direction.displayName() + " '" + program.name() + "' on " + Owned.ifname(ifindex);
+        // cls_bpf runs what a tcx hook runs (sched_cls programs).
+        Hooks.requireProgramType(program, direction.tcxAttachType(), where);
         Netlink nl = Netlink.route();
         boolean added = false;
         try {

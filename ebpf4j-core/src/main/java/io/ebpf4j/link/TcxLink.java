@@ -28,6 +28,7 @@ public final class TcxLink extends BpfLink {
 
     public static TcxLink attach(Program program, int ifindex, TcDirection direction, LinkOrder order) {
         String what = "tcx " + direction.displayName() + " '" + program.name() + "' on " + Owned.ifname(ifindex);
+        Hooks.requireProgramType(program, direction.tcxAttachType(), what);
         Fd fd = Bpf.linkCreate(program.fd(), ifindex, direction.tcxAttachType().value(), order.flags(), a -> {
             a.set(JAVA_INT, Attr.LinkCreate.RELATIVE_FD, order.relativeId());
             a.set(JAVA_LONG, Attr.LinkCreate.EXPECTED_REVISION, order.expectedRevision());

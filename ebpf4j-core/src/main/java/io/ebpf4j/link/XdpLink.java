@@ -19,6 +19,7 @@ public final class XdpLink extends BpfLink {
 
     public static XdpLink attach(Program program, int ifindex, XdpMode mode) {
         String what = "xdp '" + program.name() + "' on " + Owned.ifname(ifindex) + " (" + mode.name().toLowerCase(java.util.Locale.ROOT) + " mode, bpf_link)";
+        Hooks.requireProgramType(program, AttachType.XDP, what);
         try {
             return new XdpLink(Bpf.linkCreate(program.fd(), ifindex, AttachType.XDP.value(), mode.flag(), null, 16, what), what);
         } catch (SyscallException e) {

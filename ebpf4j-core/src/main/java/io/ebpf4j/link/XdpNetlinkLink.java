@@ -4,6 +4,7 @@ import io.ebpf4j.kernel.Closing;
 import io.ebpf4j.kernel.Fd;
 import io.ebpf4j.kernel.Netlink;
 import io.ebpf4j.kernel.RtNetlink;
+import io.ebpf4j.program.AttachType;
 import io.ebpf4j.program.Program;
 
 /**
@@ -38,6 +39,7 @@ public final class XdpNetlinkLink extends AbstractAttachment {
     public static XdpNetlinkLink attach(Program program, int ifindex, XdpMode mode, boolean overwrite) {
         String what = "xdp '" + program.name() + "' on " + Owned.ifname(ifindex) + " ("
                 + mode.name().toLowerCase(java.util.Locale.ROOT) + " mode, netlink)";
+        Hooks.requireProgramType(program, AttachType.XDP, what);
         Netlink nl = Netlink.route();
         Fd own = null;
         try {

@@ -79,6 +79,40 @@ public enum AttachType {
     }
 
     /** The kernel's number. */
+    /**
+     * The program type a hook of this attach type runs, as the kernel pairs them for PROG_ATTACH and LINK_CREATE;
+     * empty for the tracing family (fentry, fexit, raw tracepoints, iterators, LSM), which extension programs
+     * attach to as well, and for types without a fixed pairing.
+     */
+    public java.util.Optional<ProgramType> programType() {
+        ProgramType t = switch (this) {
+            case CGROUP_INET_INGRESS, CGROUP_INET_EGRESS -> ProgramType.CGROUP_SKB;
+            case CGROUP_INET_SOCK_CREATE, CGROUP_INET_SOCK_RELEASE, CGROUP_INET4_POST_BIND, CGROUP_INET6_POST_BIND ->
+                    ProgramType.CGROUP_SOCK;
+            case CGROUP_INET4_BIND, CGROUP_INET6_BIND, CGROUP_INET4_CONNECT, CGROUP_INET6_CONNECT,
+                 CGROUP_UNIX_CONNECT, CGROUP_INET4_GETPEERNAME, CGROUP_INET6_GETPEERNAME, CGROUP_UNIX_GETPEERNAME,
+                 CGROUP_INET4_GETSOCKNAME, CGROUP_INET6_GETSOCKNAME, CGROUP_UNIX_GETSOCKNAME, CGROUP_UDP4_SENDMSG,
+                 CGROUP_UDP6_SENDMSG, CGROUP_UNIX_SENDMSG, CGROUP_UDP4_RECVMSG, CGROUP_UDP6_RECVMSG,
+                 CGROUP_UNIX_RECVMSG -> ProgramType.CGROUP_SOCK_ADDR;
+            case CGROUP_SOCK_OPS -> ProgramType.SOCK_OPS;
+            case CGROUP_DEVICE -> ProgramType.CGROUP_DEVICE;
+            case CGROUP_SYSCTL -> ProgramType.CGROUP_SYSCTL;
+            case CGROUP_GETSOCKOPT, CGROUP_SETSOCKOPT -> ProgramType.CGROUP_SOCKOPT;
+            case SK_MSG_VERDICT -> ProgramType.SK_MSG;
+            case SK_SKB_STREAM_PARSER, SK_SKB_STREAM_VERDICT, SK_SKB_VERDICT -> ProgramType.SK_SKB;
+            case LIRC_MODE2 -> ProgramType.LIRC_MODE2;
+            case FLOW_DISSECTOR -> ProgramType.FLOW_DISSECTOR;
+            case SK_LOOKUP -> ProgramType.SK_LOOKUP;
+            case XDP -> ProgramType.XDP;
+            case SK_REUSEPORT_SELECT, SK_REUSEPORT_SELECT_OR_MIGRATE -> ProgramType.SK_REUSEPORT;
+            case PERF_EVENT -> ProgramType.PERF_EVENT;
+            case NETFILTER -> ProgramType.NETFILTER;
+            case TCX_INGRESS, TCX_EGRESS, NETKIT_PRIMARY, NETKIT_PEER -> ProgramType.SCHED_CLS;
+            default -> null;
+        };
+        return java.util.Optional.ofNullable(t);
+    }
+
     public int value() {
         return value;
     }

@@ -108,12 +108,21 @@ class NetErrorsKernelTest {
 
     @Test
     void wrongProgramTypeForTheHookIsRefused() {
+        // Refused before any system call (the kernel would say only EINVAL), naming both types.
         try (BpfObject obj = Counts.load()) {
             Path cgroup = Cgroups.root();
-            SyscallException e = assertThrows(SyscallException.class,
+            BpfException e = assertThrows(BpfException.class,
                     () -> CgroupLink.attach(obj.program("xdp_count"), cgroup, AttachType.CGROUP_INET_EGRESS));
-            assertEquals(Errno.EINVAL, e.errno(), e.getMessage());
-            assertTrue(e.getMessage().contains("cgroup_inet_egress"), e.getMessage());
+            assertTrue(e.getMessage().contains("program 'xdp_count' is a xdp program, and a cgroup_inet_egress hook "
+                    + "runs cgroup_skb programs"), e.getMessage());
+            BpfException xdp = assertThrows(BpfException.class,
+                    () -> XdpNetlinkLink.attach(obj.program("tc_first"), 1, XdpMode.SKB));
+            assertTrue(xdp.getMessage().contains("is a sched_cls program, and a xdp hook runs xdp programs"),
+                    xdp.getMessage());
+            BpfException tc = assertThrows(BpfException.class,
+                    () -> TcNetlinkLink.attach(obj.program("xdp_count"), 1, TcDirection.INGRESS));
+            assertTrue(tc.getMessage().contains("runs sched_cls programs"), tc.getMessage());
         }
+        assertTrue(AttachType.TRACE_FENTRY.programType().isEmpty(), "extension programs attach there too");
     }
 }
