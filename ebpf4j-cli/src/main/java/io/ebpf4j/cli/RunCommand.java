@@ -80,6 +80,7 @@ final class RunCommand implements Callable<Integer> {
                 throw new BpfException("--record " + named + "=...: the object has no map '" + named + "' (it has "
                         + String.join(", ", objectSpec.maps().keySet()) + ")");
             }
+            decoder(btf, named); // its struct too, before anything is loaded or attached
         }
         EventPrinter printer = new EventPrinter(out);
         List<AutoCloseable> sources = new ArrayList<>();
