@@ -159,29 +159,20 @@ public final class Bpf {
     }
 
     /**
-     * A map element command through the critical (no thread transition) handle, for commands that never sleep in
-     * the kernel (lookups; writes to hash, array and similar maps). {@code s} must be the calling thread's scratch.
+     * A map element command. Through the critical (no thread transition) handle unless {@code mayBlock}: commands
+     * that never sleep in the kernel (lookups; writes to hash, array and similar maps) need no transition, and
+     * writes that may sleep must not hold off the JVM's safepoints. {@code s} must be the calling thread's scratch.
      */
-    private static int elem(Scratch s, BpfCmd cmd, int mapFd, MemorySegment key, MemorySegment value, long flags) {
+    private static int elem(Scratch s, BpfCmd cmd, int mapFd, MemorySegment key, MemorySegment value, long flags,
+                            boolean mayBlock) {
         long a = fillElem(s, mapFd, key, value, flags);
         long r;
         try {
-            r = (long) Libc.SYSCALL3_KEEP2_CRITICAL.invokeExact(s.capture, Libc.SYS_BPF, (long) cmd.number, a, ELEM_SIZE,
-                    key, value);
-        } catch (Throwable t) {
-            throw Scratch.rethrow(t);
-        }
-        return r < 0 ? Libc.errno(s.capture) : 0;
-    }
-
-    /** The same through the handle with a thread-state transition, for writes that may sleep in the kernel. */
-    private static int elemBlocking(Scratch s, BpfCmd cmd, int mapFd, MemorySegment key, MemorySegment value,
-                                    long flags) {
-        long a = fillElem(s, mapFd, key, value, flags);
-        long r;
-        try {
-            r = (long) Libc.SYSCALL3_KEEP2_BLOCKING.invokeExact(s.capture, Libc.SYS_BPF, (long) cmd.number, a, ELEM_SIZE,
-                    key, value);
+            r = mayBlock
+                    ? (long) Libc.SYSCALL3_KEEP2_BLOCKING.invokeExact(s.capture, Libc.SYS_BPF, (long) cmd.number, a,
+                            ELEM_SIZE, key, value)
+                    : (long) Libc.SYSCALL3_KEEP2_CRITICAL.invokeExact(s.capture, Libc.SYS_BPF, (long) cmd.number, a,
+                            ELEM_SIZE, key, value);
         } catch (Throwable t) {
             throw Scratch.rethrow(t);
         }
@@ -238,7 +229,7 @@ public final class Bpf {
      * {@code s} the calling thread's scratch (the forms without it look it up).
      */
     public static int mapLookup(Scratch s, int mapFd, MemorySegment key, MemorySegment value, long flags) {
-        return elem(s, BpfCmd.MAP_LOOKUP_ELEM, mapFd, key, value, flags);
+        return elem(s, BpfCmd.MAP_LOOKUP_ELEM, mapFd, key, value, flags, false);
     }
 
     public static int mapLookup(int mapFd, MemorySegment key, MemorySegment value, long flags) {
@@ -248,23 +239,20 @@ public final class Bpf {
     /** {@code mayBlock}: the map's writes may sleep in the kernel (see {@code BpfMap}), so no critical call. */
     public static int mapUpdate(Scratch s, int mapFd, MemorySegment key, MemorySegment value, long flags,
                                 boolean mayBlock) {
-        return mayBlock ? elemBlocking(s, BpfCmd.MAP_UPDATE_ELEM, mapFd, key, value, flags)
-                : elem(s, BpfCmd.MAP_UPDATE_ELEM, mapFd, key, value, flags);
+        return elem(s, BpfCmd.MAP_UPDATE_ELEM, mapFd, key, value, flags, mayBlock);
     }
 
     public static int mapDelete(int mapFd, MemorySegment key, long flags, boolean mayBlock) {
-        Scratch s = Scratch.get();
-        return mayBlock ? elemBlocking(s, BpfCmd.MAP_DELETE_ELEM, mapFd, key, MemorySegment.NULL, flags)
-                : elem(s, BpfCmd.MAP_DELETE_ELEM, mapFd, key, MemorySegment.NULL, flags);
+        return elem(Scratch.get(), BpfCmd.MAP_DELETE_ELEM, mapFd, key, MemorySegment.NULL, flags, mayBlock);
     }
 
     public static int mapLookupAndDelete(int mapFd, MemorySegment key, MemorySegment value, long flags) {
-        return elem(Scratch.get(), BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, mapFd, key, value, flags);
+        return elem(Scratch.get(), BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, mapFd, key, value, flags, false);
     }
 
     /** {@code key} NULL asks for the first key. Returns 0 or the errno (ENOENT: no more keys). */
     public static int mapGetNextKey(int mapFd, MemorySegment key, MemorySegment nextKey) {
-        return elem(Scratch.get(), BpfCmd.MAP_GET_NEXT_KEY, mapFd, key, nextKey, 0);
+        return elem(Scratch.get(), BpfCmd.MAP_GET_NEXT_KEY, mapFd, key, nextKey, 0, false);
     }
 
     /** The outcome of a batch command: how many elements it handled, and 0, ENOENT (the end) or another errno. */
