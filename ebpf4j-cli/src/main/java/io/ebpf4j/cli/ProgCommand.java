@@ -19,7 +19,9 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -159,35 +161,35 @@ final class ProgCommand implements Callable<Integer> {
     private static final class Pins {
         private final List<Path> made = new ArrayList<>();
 
-        /** The ancestors of {@code path} that do not exist yet, outermost first. */
+        /** The ancestors of {@code path} that do not exist yet, outermost first (a symbolic link exists). */
         static List<Path> missingParents(Path path) {
             List<Path> missing = new ArrayList<>();
-            for (Path d = path.toAbsolutePath().getParent(); d != null && !Files.exists(d); d = d.getParent()) {
+            for (Path d = path.toAbsolutePath().getParent(); d != null && !Files.exists(d, LinkOption.NOFOLLOW_LINKS);
+                 d = d.getParent()) {
                 missing.addFirst(d);
             }
             return missing;
         }
 
         void pin(Path path, Consumer<Path> pinner) {
-            // Directories the pin creates are noted first, outermost first, so that undo removes them last.
+            // Directories the pin creates are noted first, outermost first, so that undo removes them last (the
+            // library takes back its own when the pin itself fails).
             List<Path> newDirs = missingParents(path);
-            boolean pinned = false;
-            try {
-                pinner.accept(path);
-                pinned = true;
-            } finally {
-                made.addAll(newDirs); // made even when the pin itself then failed
-                if (pinned) {
-                    made.add(path);
-                }
-            }
+            pinner.accept(path);
+            newDirs.stream().filter(Files::isDirectory).forEach(made::add);
+            made.add(path);
         }
 
-        /** Removes what was made, newest first; problems are added to {@code cause} rather than thrown. */
+        /**
+         * Removes what was made, newest first; a directory only while it is empty (another pin may live there
+         * now). Problems are added to {@code cause} rather than thrown.
+         */
         void undo(RuntimeException cause) {
             for (Path p : made.reversed()) {
                 try {
                     Files.deleteIfExists(p);
+                } catch (DirectoryNotEmptyException inUse) {
+                    // someone else's pin is in it
                 } catch (IOException e) {
                     cause.addSuppressed(e);
                 }

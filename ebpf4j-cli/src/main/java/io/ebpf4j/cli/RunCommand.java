@@ -80,6 +80,11 @@ final class RunCommand implements Callable<Integer> {
                 throw new BpfException("--record " + named + "=...: the object has no map '" + named + "' (it has "
                         + String.join(", ", objectSpec.maps().keySet()) + ")");
             }
+            MapType type = objectSpec.maps().get(named).spec().type();
+            if (type != MapType.RINGBUF && type != MapType.PERF_EVENT_ARRAY) {
+                throw new BpfException("--record " + named + "=...: map '" + named + "' is a " + type.displayName()
+                        + " map; records come from ring buffers and perf event arrays");
+            }
             decoder(btf, named); // its struct too, before anything is loaded or attached
         }
         EventPrinter printer = new EventPrinter(out);

@@ -169,6 +169,18 @@ class CliRunTest {
     }
 
     @Test
+    void aRecordForAMapThatHoldsNoRecordsIsRefused() throws Exception {
+        Path object = Fixtures.compile("run_events", Files.createDirectories(tmp.resolve("notrecords")));
+        String bss = io.ebpf4j.object.ObjectSpec.read(object).maps().keySet().stream()
+                .filter(n -> n.endsWith(".bss")).findFirst().orElseThrow();
+        try (RunProcess run = new RunProcess(object.toString(), "--record", bss + "=sample")) {
+            assertEquals(1, run.exit());
+            assertEquals(List.of("ebpf4j: --record " + bss + "=...: map '" + bss + "' is a array map; records come "
+                    + "from ring buffers and perf event arrays"), run.allErr);
+        }
+    }
+
+    @Test
     void aVerifierRejectionIsAShortErrorAndANonZeroExit() throws Exception {
         Path object = Fixtures.compile("run_broken", Files.createDirectories(tmp.resolve("broken")));
         try (RunProcess run = new RunProcess(object.toString(), "--duration", "30")) {

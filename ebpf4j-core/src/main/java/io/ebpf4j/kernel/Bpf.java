@@ -500,11 +500,18 @@ public final class Bpf {
                 && errno != io.ebpf4j.Errno.EINVAL)) {
             return e;
         }
-        String fsType = io.ebpf4j.Mounts.typeOf(where).orElse(null);
+        java.nio.file.Path existing = where;
+        while (existing != null && !java.nio.file.Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        java.util.OptionalLong magic = existing == null ? java.util.OptionalLong.empty()
+                : Sys.fsMagic(existing.toString());
         String hint;
-        if (fsType != null && !fsType.equals("bpf")) {
-            hint = "'" + where + "' is on a " + fsType + " file system, not a bpffs: pinned objects live in a bpffs "
-                    + "such as /sys/fs/bpf";
+        if (magic.isPresent() && magic.getAsLong() != Sys.BPF_FS_MAGIC) {
+            String fsType = io.ebpf4j.Mounts.typeOf(existing).filter(t -> !t.equals("bpf")).map(t -> "a " + t)
+                    .orElse("another");
+            hint = "'" + where + "' is on " + fsType + " file system, not a bpffs: pinned objects live in a mounted "
+                    + "bpffs (mount -t bpf bpf /sys/fs/bpf, or Mounts.bpffs())";
         } else if (java.nio.file.Files.isDirectory(where) && e.call().equals(BpfCmd.OBJ_GET.uapiName())) {
             hint = "'" + where + "' is a directory, not a pinned object";
         } else if (errno == io.ebpf4j.Errno.EPERM && dottedName) {
@@ -560,55 +567,70 @@ public final class Bpf {
 
     /**
      * Pins {@code fd} at {@code path}, making missing parent directories first (as bpftool does). When the pin
-     * fails, the directories it made are removed again.
+     * fails, the directories this call made are removed again (those it found, or another process made meanwhile,
+     * stay).
      */
     public static void pinCreatingParents(int fd, java.nio.file.Path path, String object) {
-        java.util.List<java.nio.file.Path> made = missingParents(path);
-        if (!made.isEmpty()) {
-            java.nio.file.Path parent = made.getLast();
+        java.util.List<java.nio.file.Path> made = new java.util.ArrayList<>();
+        for (java.nio.file.Path d : missingParents(path)) {
             try {
-                java.nio.file.Files.createDirectories(parent);
+                java.nio.file.Files.createDirectory(d);
+                made.add(d);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (!java.nio.file.Files.isDirectory(d)) {
+                    throw removeMade(made, new io.ebpf4j.BpfException("cannot create pin directory " + d
+                            + " for " + object + ": " + d + " is in the way and is not a directory (a pinned object?)",
+                            e));
+                }
+                // made by another process meanwhile: not ours to remove
             } catch (java.io.IOException e) {
-                java.nio.file.Path blocker = parent;
+                java.nio.file.Path blocker = d.getParent();
                 while (blocker != null && !(java.nio.file.Files.exists(blocker)
                         && !java.nio.file.Files.isDirectory(blocker))) {
                     blocker = blocker.getParent();
                 }
                 String why = blocker != null ? blocker + " is in the way and is not a directory (a pinned object?)"
                         : e.toString();
-                io.ebpf4j.BpfException failure = new io.ebpf4j.BpfException("cannot create pin directory " + parent
-                        + " for " + object + ": " + why, e);
-                removeDirectories(made, failure);
-                throw failure;
+                throw removeMade(made, new io.ebpf4j.BpfException("cannot create pin directory " + d + " for "
+                        + object + ": " + why, e));
             }
         }
         try {
             objPin(fd, path.toString(), object);
         } catch (RuntimeException e) {
-            removeDirectories(made, e);
-            throw e;
+            throw removeMade(made, e);
         }
     }
 
-    /** The ancestors of {@code path} that do not exist yet, outermost first: what pinning there would make. */
+    /**
+     * The ancestors of {@code path} that do not exist yet, outermost first: what pinning there would make. A
+     * symbolic link counts as existing, even a dangling one.
+     */
     public static java.util.List<java.nio.file.Path> missingParents(java.nio.file.Path path) {
         java.util.List<java.nio.file.Path> missing = new java.util.ArrayList<>();
-        for (java.nio.file.Path d = path.toAbsolutePath().getParent(); d != null && !java.nio.file.Files.exists(d);
-             d = d.getParent()) {
+        for (java.nio.file.Path d = path.toAbsolutePath().getParent();
+             d != null && !java.nio.file.Files.exists(d, java.nio.file.LinkOption.NOFOLLOW_LINKS); d = d.getParent()) {
             missing.addFirst(d);
         }
         return missing;
     }
 
-    /** Removes {@code dirs} (outermost first, as {@link #missingParents} lists them) innermost first, if empty. */
-    public static void removeDirectories(java.util.List<java.nio.file.Path> dirs, Throwable failure) {
-        for (java.nio.file.Path d : dirs.reversed()) {
+    /**
+     * Takes back what a failed pinning made, given in the order it was made (directories before the pins in
+     * them): pins are deleted, directories only while they are empty directories (a pin someone else has put there
+     * since keeps its directory). Problems are added to {@code failure}, which is returned.
+     */
+    public static <T extends Throwable> T removeMade(java.util.List<java.nio.file.Path> made, T failure) {
+        for (java.nio.file.Path p : made.reversed()) {
             try {
-                java.nio.file.Files.deleteIfExists(d);
+                java.nio.file.Files.deleteIfExists(p);
+            } catch (java.nio.file.DirectoryNotEmptyException inUse) {
+                // another pin lives there now
             } catch (java.io.IOException e) {
                 failure.addSuppressed(e);
             }
         }
+        return failure;
     }
 
     public static Fd fdById(BpfCmd cmd, int id, int openFlags, String what) {

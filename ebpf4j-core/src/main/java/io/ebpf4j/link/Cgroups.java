@@ -5,8 +5,8 @@ import io.ebpf4j.Mounts;
 import io.ebpf4j.kernel.Fd;
 import io.ebpf4j.kernel.Sys;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.OptionalLong;
 
 /** Where cgroup v2 lives on this machine. */
 public final class Cgroups {
@@ -27,10 +27,12 @@ public final class Cgroups {
      * answer EBADF, which reads like a closed descriptor.
      */
     static Fd openDir(Path cgroup) {
-        String type = Mounts.typeOf(cgroup).orElse(null);
-        if (Files.exists(cgroup) && type != null && !type.equals("cgroup2")) {
+        OptionalLong magic = Sys.fsMagic(cgroup.toString()); // empty when it does not exist: open says so
+        if (magic.isPresent() && magic.getAsLong() != Sys.CGROUP2_SUPER_MAGIC) {
+            String type = Mounts.typeOf(cgroup).filter(t -> !t.equals("cgroup2")).map(t -> "a " + t)
+                    .orElse("another");
             String v2 = Mounts.find("cgroup2").map(p -> "cgroup v2 is mounted at " + p).orElse("no cgroup v2 is mounted");
-            throw new BpfException("'" + cgroup + "' is not a cgroup v2 directory (it is on a " + type
+            throw new BpfException("'" + cgroup + "' is not a cgroup v2 directory (it is on " + type
                     + " file system; " + v2 + ")");
         }
         return Sys.open(cgroup.toString(), true);

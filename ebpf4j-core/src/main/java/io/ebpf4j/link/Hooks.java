@@ -15,11 +15,16 @@ final class Hooks {
      * EINVAL. {@code hook} names the hook for the message; nothing is checked when the pairing is not fixed.
      */
     static void requireProgramType(Program program, AttachType hook, String what) {
-        ProgramType want = hook.programType().orElse(null);
+        requireProgramType(program, hook, "a " + hook.displayName() + " hook", what);
+    }
+
+    /** The same, naming the hook as {@code hookName} says (a hook reached without an attach type, e.g. cls_bpf). */
+    static void requireProgramType(Program program, AttachType sameAs, String hookName, String what) {
+        ProgramType want = sameAs.programType().orElse(null);
         ProgramType have = program.type();
         if (want != null && have != want && have != ProgramType.UNSPEC) {
             throw new BpfException(what + ": program '" + program.name() + "' is a " + have.displayName()
-                    + " program, and a " + hook.displayName() + " hook runs " + want.displayName() + " programs");
+                    + " program, and " + hookName + " runs " + want.displayName() + " programs");
         }
     }
 }

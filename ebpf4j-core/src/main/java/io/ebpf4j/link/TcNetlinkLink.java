@@ -44,7 +44,7 @@ public final class TcNetlinkLink extends AbstractAttachment {
         }
         String where = "tc " + direction.displayName() + " '" + program.name() + "' on " + Owned.ifname(ifindex);
         // cls_bpf runs what a tcx hook runs (sched_cls programs).
-        Hooks.requireProgramType(program, direction.tcxAttachType(), where);
+        Hooks.requireProgramType(program, direction.tcxAttachType(), "a tc (cls_bpf) hook", where);
         Netlink nl = Netlink.route();
         boolean added = false;
         try {

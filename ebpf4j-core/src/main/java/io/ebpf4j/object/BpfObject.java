@@ -168,13 +168,7 @@ public final class BpfObject implements AutoCloseable {
             Closing.closeAllAfter(e, made);
             // Pins this load made go too (pins it reused stay), and the directories it made for them, newest first,
             // so a failed load leaves nothing behind.
-            for (Path pin : newPins.reversed()) {
-                try {
-                    Files.deleteIfExists(pin);
-                } catch (java.io.IOException unpin) {
-                    e.addSuppressed(unpin);
-                }
-            }
+            Bpf.removeMade(newPins, e);
             throw e;
         } finally {
             // The programs and maps hold their own references to the BTF (and to module BTF).
@@ -258,7 +252,8 @@ public final class BpfObject implements AutoCloseable {
                 if (pin != null) {
                     List<Path> dirs = Bpf.missingParents(pin);
                     m.pin(pin);
-                    newPins.addAll(dirs); // directories first: a failed load removes them after the pins in them
+                    // Directories first: a failed load removes them after the pins in them, and only while empty.
+                    dirs.stream().filter(Files::isDirectory).forEach(newPins::add);
                     newPins.add(pin);
                 }
                 return m;

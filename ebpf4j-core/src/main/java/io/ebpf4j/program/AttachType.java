@@ -78,11 +78,11 @@ public enum AttachType {
         this.value = value;
     }
 
-    /** The kernel's number. */
     /**
-     * The program type a hook of this attach type runs, as the kernel pairs them for PROG_ATTACH and LINK_CREATE;
-     * empty for the tracing family (fentry, fexit, raw tracepoints, iterators, LSM), which extension programs
-     * attach to as well, and for types without a fixed pairing.
+     * The one program type a hook of this attach type runs, as the kernel pairs them for PROG_ATTACH and
+     * LINK_CREATE; empty where more than one type attaches (perf events take kprobe, tracepoint and tracing
+     * programs; the tracing family, LSM), where the type is only a load-time expected attach type (reuseport
+     * selection), and for types without a fixed pairing.
      */
     public java.util.Optional<ProgramType> programType() {
         ProgramType t = switch (this) {
@@ -104,8 +104,6 @@ public enum AttachType {
             case FLOW_DISSECTOR -> ProgramType.FLOW_DISSECTOR;
             case SK_LOOKUP -> ProgramType.SK_LOOKUP;
             case XDP -> ProgramType.XDP;
-            case SK_REUSEPORT_SELECT, SK_REUSEPORT_SELECT_OR_MIGRATE -> ProgramType.SK_REUSEPORT;
-            case PERF_EVENT -> ProgramType.PERF_EVENT;
             case NETFILTER -> ProgramType.NETFILTER;
             case TCX_INGRESS, TCX_EGRESS, NETKIT_PRIMARY, NETKIT_PEER -> ProgramType.SCHED_CLS;
             default -> null;
@@ -113,6 +111,7 @@ public enum AttachType {
         return java.util.Optional.ofNullable(t);
     }
 
+    /** The kernel's number. */
     public int value() {
         return value;
     }

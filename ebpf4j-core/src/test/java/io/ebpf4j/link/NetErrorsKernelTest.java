@@ -121,7 +121,8 @@ class NetErrorsKernelTest {
                     xdp.getMessage());
             BpfException tc = assertThrows(BpfException.class,
                     () -> TcNetlinkLink.attach(obj.program("xdp_count"), 1, TcDirection.INGRESS));
-            assertTrue(tc.getMessage().contains("runs sched_cls programs"), tc.getMessage());
+            assertTrue(tc.getMessage().contains("is a xdp program, and a tc (cls_bpf) hook runs sched_cls programs"),
+                    tc.getMessage());
         }
         assertTrue(AttachType.TRACE_FENTRY.programType().isEmpty(), "extension programs attach there too");
     }

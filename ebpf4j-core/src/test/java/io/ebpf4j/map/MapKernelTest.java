@@ -308,6 +308,10 @@ class MapKernelTest {
             SyscallException pin = assertThrows(SyscallException.class, () -> m.pin(tmp.resolve("sub/pin")));
             assertTrue(pin.getMessage().contains("not a bpffs"), pin.getMessage());
             assertFalse(Files.exists(tmp.resolve("sub")), "the directory made for the pin is left");
+            // What was there before is not the pin's to remove, even a dangling link where a directory must go.
+            Path dangling = Files.createSymbolicLink(tmp.resolve("dangling"), tmp.resolve("nowhere"));
+            assertThrows(io.ebpf4j.BpfException.class, () -> m.pin(dangling.resolve("sub/pin")));
+            assertTrue(Files.isSymbolicLink(dangling), "a failed pin removed the user's link");
         }
     }
 
