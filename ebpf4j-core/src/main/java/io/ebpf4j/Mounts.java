@@ -87,6 +87,11 @@ public final class Mounts {
         }
     }
 
+    /** A file system type with its article, for messages: "an ext4", "a tmpfs". */
+    public static String withArticle(String type) {
+        return (type.matches("[aeiouAEIOU].*") ? "an " : "a ") + type;
+    }
+
     /** /proc/mounts escapes spaces and tabs as octal. */
     private static String unescape(String s) {
         return s.replace("\\040", " ").replace("\\011", "\t").replace("\\134", "\\");

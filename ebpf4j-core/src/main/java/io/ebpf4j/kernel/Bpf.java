@@ -508,7 +508,8 @@ public final class Bpf {
                 : Sys.fsMagic(existing.toString());
         String hint;
         if (magic.isPresent() && magic.getAsLong() != Sys.BPF_FS_MAGIC) {
-            String fsType = io.ebpf4j.Mounts.typeOf(existing).filter(t -> !t.equals("bpf")).map(t -> "a " + t)
+            String fsType = io.ebpf4j.Mounts.typeOf(existing).filter(t -> !t.equals("bpf"))
+                    .map(io.ebpf4j.Mounts::withArticle)
                     .orElse("another");
             hint = "'" + where + "' is on " + fsType + " file system, not a bpffs: pinned objects live in a mounted "
                     + "bpffs (mount -t bpf bpf /sys/fs/bpf, or Mounts.bpffs())";

@@ -29,7 +29,7 @@ public final class Cgroups {
     static Fd openDir(Path cgroup) {
         OptionalLong magic = Sys.fsMagic(cgroup.toString()); // empty when it does not exist: open says so
         if (magic.isPresent() && magic.getAsLong() != Sys.CGROUP2_SUPER_MAGIC) {
-            String type = Mounts.typeOf(cgroup).filter(t -> !t.equals("cgroup2")).map(t -> "a " + t)
+            String type = Mounts.typeOf(cgroup).filter(t -> !t.equals("cgroup2")).map(Mounts::withArticle)
                     .orElse("another");
             String v2 = Mounts.find("cgroup2").map(p -> "cgroup v2 is mounted at " + p).orElse("no cgroup v2 is mounted");
             throw new BpfException("'" + cgroup + "' is not a cgroup v2 directory (it is on " + type
