@@ -52,46 +52,6 @@ public final class Mounts {
         }
     }
 
-    /**
-     * The type of the file system {@code path} is on ({@code bpf}, {@code tmpfs}...), judged by its nearest
-     * existing ancestor; empty when the mount table does not say.
-     */
-    public static Optional<String> typeOf(Path path) {
-        Path p = path.toAbsolutePath().normalize();
-        while (p != null && !Files.exists(p)) {
-            p = p.getParent();
-        }
-        if (p == null) {
-            return Optional.empty();
-        }
-        try {
-            String real = p.toRealPath().toString();
-            String best = null;
-            String type = null;
-            for (String line : Files.readAllLines(PROC_MOUNTS)) {
-                String[] f = line.split(" ");
-                if (f.length <= 2) {
-                    continue;
-                }
-                String at = unescape(f[1]);
-                boolean contains = real.equals(at) || real.startsWith(at.endsWith("/") ? at : at + "/");
-                // The longest mount point wins; of equal ones the last (mounted on top).
-                if (contains && (best == null || at.length() >= best.length())) {
-                    best = at;
-                    type = f[2];
-                }
-            }
-            return Optional.ofNullable(type);
-        } catch (IOException e) {
-            return Optional.empty();
-        }
-    }
-
-    /** A file system type with its article, for messages: "an ext4", "a tmpfs". */
-    public static String withArticle(String type) {
-        return (type.matches("[aeiouAEIOU].*") ? "an " : "a ") + type;
-    }
-
     /** /proc/mounts escapes spaces and tabs as octal. */
     private static String unescape(String s) {
         return s.replace("\\040", " ").replace("\\011", "\t").replace("\\134", "\\");

@@ -504,15 +504,12 @@ public final class Bpf {
         while (existing != null && !java.nio.file.Files.exists(existing)) {
             existing = existing.getParent();
         }
-        java.util.OptionalLong magic = existing == null ? java.util.OptionalLong.empty()
-                : Sys.fsMagic(existing.toString());
+        String fs = existing == null || FsType.BPF.holds(existing.toString()) ? null
+                : FsType.describe(existing.toString());
         String hint;
-        if (magic.isPresent() && magic.getAsLong() != Sys.BPF_FS_MAGIC) {
-            String fsType = io.ebpf4j.Mounts.typeOf(existing).filter(t -> !t.equals("bpf"))
-                    .map(io.ebpf4j.Mounts::withArticle)
-                    .orElse("another");
-            hint = "'" + where + "' is on " + fsType + " file system, not a bpffs: pinned objects live in a mounted "
-                    + "bpffs (mount -t bpf bpf /sys/fs/bpf, or Mounts.bpffs())";
+        if (fs != null) {
+            hint = "'" + where + "' is on " + fs + ", not a bpffs: pinned objects live in a mounted bpffs (mount -t "
+                    + "bpf bpf /sys/fs/bpf, or Mounts.bpffs())";
         } else if (java.nio.file.Files.isDirectory(where) && e.call().equals(BpfCmd.OBJ_GET.uapiName())) {
             hint = "'" + where + "' is a directory, not a pinned object";
         } else if (errno == io.ebpf4j.Errno.EPERM && dottedName) {
@@ -577,21 +574,16 @@ public final class Bpf {
             try {
                 java.nio.file.Files.createDirectory(d);
                 made.add(d);
-            } catch (java.nio.file.FileAlreadyExistsException e) {
-                if (!java.nio.file.Files.isDirectory(d)) {
-                    throw removeMade(made, new io.ebpf4j.BpfException("cannot create pin directory " + d
-                            + " for " + object + ": " + d + " is in the way and is not a directory (a pinned object?)",
-                            e));
-                }
-                // made by another process meanwhile: not ours to remove
             } catch (java.io.IOException e) {
-                java.nio.file.Path blocker = d.getParent();
-                while (blocker != null && !(java.nio.file.Files.exists(blocker)
-                        && !java.nio.file.Files.isDirectory(blocker))) {
-                    blocker = blocker.getParent();
+                boolean taken = e instanceof java.nio.file.FileAlreadyExistsException;
+                if (taken && java.nio.file.Files.isDirectory(d)) {
+                    continue; // made by another process meanwhile: not ours to remove
                 }
-                String why = blocker != null ? blocker + " is in the way and is not a directory (a pinned object?)"
-                        : e.toString();
+                // Either d itself or its parent (the first ancestor that exists) is something else than a directory.
+                java.nio.file.Path blocker = taken ? d : d.getParent();
+                String why = blocker != null && java.nio.file.Files.exists(blocker)
+                        && !java.nio.file.Files.isDirectory(blocker)
+                        ? blocker + " is in the way and is not a directory (a pinned object?)" : e.toString();
                 throw removeMade(made, new io.ebpf4j.BpfException("cannot create pin directory " + d + " for "
                         + object + ": " + why, e));
             }

@@ -28,17 +28,13 @@ public final class Sys {
         }
     }
 
-    /** {@code f_type} of a bpffs ({@code BPF_FS_MAGIC}). */
-    public static final long BPF_FS_MAGIC = 0xcafe4a11L;
-    /** {@code f_type} of a cgroup v2 file system ({@code CGROUP2_SUPER_MAGIC}). */
-    public static final long CGROUP2_SUPER_MAGIC = 0x63677270L;
     /** Room for glibc's {@code struct statfs} (120 bytes on x86-64 and arm64). */
     private static final long STATFS_SIZE = 256;
 
     /**
      * The magic number ({@code f_type}) of the file system {@code path} is on, as the kernel reports it for the
      * path itself (a mount over a parent directory, another mount namespace's path: what is really there); empty
-     * when statfs fails (the path does not exist, say).
+     * when statfs fails (the path does not exist, say). {@link FsType} names the common ones.
      */
     public static java.util.OptionalLong fsMagic(String path) {
         try (Arena arena = Arena.ofConfined()) {

@@ -3,10 +3,10 @@ package io.ebpf4j.link;
 import io.ebpf4j.BpfException;
 import io.ebpf4j.Mounts;
 import io.ebpf4j.kernel.Fd;
+import io.ebpf4j.kernel.FsType;
 import io.ebpf4j.kernel.Sys;
 
 import java.nio.file.Path;
-import java.util.OptionalLong;
 
 /** Where cgroup v2 lives on this machine. */
 public final class Cgroups {
@@ -27,13 +27,11 @@ public final class Cgroups {
      * answer EBADF, which reads like a closed descriptor.
      */
     static Fd openDir(Path cgroup) {
-        OptionalLong magic = Sys.fsMagic(cgroup.toString()); // empty when it does not exist: open says so
-        if (magic.isPresent() && magic.getAsLong() != Sys.CGROUP2_SUPER_MAGIC) {
-            String type = Mounts.typeOf(cgroup).filter(t -> !t.equals("cgroup2")).map(Mounts::withArticle)
-                    .orElse("another");
+        // Null when statfs cannot tell (a path that does not exist): the open then says so.
+        String fs = FsType.CGROUP2.holds(cgroup.toString()) ? null : FsType.describe(cgroup.toString());
+        if (fs != null) {
             String v2 = Mounts.find("cgroup2").map(p -> "cgroup v2 is mounted at " + p).orElse("no cgroup v2 is mounted");
-            throw new BpfException("'" + cgroup + "' is not a cgroup v2 directory (it is on " + type
-                    + " file system; " + v2 + ")");
+            throw new BpfException("'" + cgroup + "' is not a cgroup v2 directory (it is on " + fs + "; " + v2 + ")");
         }
         return Sys.open(cgroup.toString(), true);
     }

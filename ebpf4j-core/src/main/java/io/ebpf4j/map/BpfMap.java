@@ -377,9 +377,8 @@ public final class BpfMap implements AutoCloseable {
             hint = "the map is frozen: user space can no longer change it";
         } else if (errno == Errno.EINVAL.number() && cmd == BpfCmd.MAP_DELETE_ELEM && type.isArray()) {
             hint = "elements of array maps cannot be deleted";
-        } else if ((cmd == BpfCmd.MAP_LOOKUP_ELEM || cmd == BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM)
-                && type.unreadableValues(valueSize).isPresent()) {
-            hint = type.unreadableValues(valueSize).get();
+        } else if (cmd == BpfCmd.MAP_LOOKUP_ELEM || cmd == BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM) {
+            hint = type.unreadableValues(valueSize).orElse(null);
         }
         RuntimeException e = Bpf.failure(cmd, null, null, 0, errno, describe(name, type), hint);
         return e instanceof BpfException b ? b : new BpfException(e.getMessage(), e);

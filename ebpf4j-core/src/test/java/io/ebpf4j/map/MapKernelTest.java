@@ -299,6 +299,8 @@ class MapKernelTest {
     @Test
     void pathsOutsideABpffsOrThatAreDirectoriesAreNamedAsSuch(@org.junit.jupiter.api.io.TempDir Path tmp)
             throws Exception {
+        assertTrue(io.ebpf4j.kernel.FsType.BPF.holds(Mounts.bpffs().toString()), "statfs of the bpffs");
+        assertFalse(io.ebpf4j.kernel.FsType.BPF.holds(tmp.toString()));
         Path file = Files.writeString(tmp.resolve("not-a-pin"), "x");
         SyscallException notBpffs = assertThrows(SyscallException.class, () -> BpfMap.openPinned(file));
         assertTrue(notBpffs.getMessage().contains("not a bpffs"), notBpffs.getMessage());
